@@ -1,0 +1,1 @@
+"""Benchmarks for dynas_service; results go to benchmarks/RESULTS.md."""

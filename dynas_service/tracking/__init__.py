@@ -1,0 +1,1 @@
+"""dynas_service.tracking."""
