@@ -48,6 +48,24 @@ class Settings(BaseSettings):
         default=None, description="If set, every endpoint but /healthz needs this bearer token."
     )
     max_upload_mb: float = Field(default=200, gt=0, description="Upload size limit in MB.")
+    max_predict_rows: int = Field(
+        default=10_000, ge=1, description="Most input rows one POST /jobs/{id}/predict may send."
+    )
+    reconcile_interval_s: float = Field(
+        default=2.0, gt=0, description="How often the API checks that running jobs' runners live."
+    )
+    training_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Scheduling niceness of runners and of the embedded Ray head (so of the "
+        "trials): training yields the CPU to the API. 0 keeps the default priority.",
+    )
+    standby_runner: bool = Field(
+        default=True,
+        description="Keep one pre-warmed runner process (torch, Ray, MLflow imported) ready, "
+        "so a new job starts seconds sooner.",
+    )
     host: str = Field(default="127.0.0.1", description="Bind address of `dynas serve`.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port of `dynas serve`.")
 
@@ -72,6 +90,10 @@ class Settings(BaseSettings):
     def mlflow_artifact_root(self) -> Path:
         """Where the embedded MLflow store keeps artifacts."""
         return self.resolved_data_dir() / "mlartifacts"
+
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return int(self.max_upload_mb * 1024 * 1024)
 
     def jobs_dir(self) -> Path:
         """Parent of every job directory."""

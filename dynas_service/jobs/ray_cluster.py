@@ -1,0 +1,126 @@
+"""The Ray cluster the runners join: a configured address or one embedded local head.
+
+The embedded head is started once with ``ray start --head`` (a daemon that outlives the
+API process) and its GCS address is kept in ``<data_dir>/ray-address``; a restarted API
+reuses it while it still answers. Nothing here calls ``ray stop`` (it would stop every
+Ray on the machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+_log = logging.getLogger(__name__)
+ADDRESS_FILE = "ray-address"
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``"host:port"`` -> ``("host", port)``; ValueError names a malformed address."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"a Ray GCS address looks like host:port, got {address=}")
+    return host, int(port)
+
+
+def gcs_reachable(address: str, timeout: float = 0.5) -> bool:
+    """Whether something accepts TCP connections at the GCS address (cheap, no Ray import)."""
+    try:
+        host, port = split_address(address)
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def cluster_resources(address: str, timeout: float = 2.0) -> dict[str, float] | None:
+    """Total resources of the alive nodes, or ``None`` if the cluster cannot be asked."""
+    if not gcs_reachable(address):
+        return None
+    try:
+        from ray._raylet import GcsClient  # type: ignore[attr-defined]  # GCS RPC, no driver
+
+        nodes = GcsClient(address=address).get_all_node_info(timeout=timeout)
+    except Exception:  # an unreachable or foreign cluster: unknown, not an error
+        _log.warning("could not read the resources of the Ray cluster at %s", address)
+        return None
+    totals: dict[str, float] = {}
+    for info in nodes.values():
+        if info.state != 0:  # 0 = ALIVE
+            continue
+        for name, amount in info.resources_total.items():
+            totals[name] = totals.get(name, 0.0) + float(amount)
+    return totals
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ray_executable() -> str:
+    beside = Path(sys.executable).parent / "ray"
+    return str(beside) if beside.exists() else (shutil.which("ray") or "ray")
+
+
+class LocalRayHead:
+    """The embedded single-machine Ray head, started on first use (thread-safe)."""
+
+    def __init__(self, data_dir: Path, num_cpus: int | None = None, niceness: int = 0) -> None:
+        self._file = data_dir / ADDRESS_FILE
+        self._num_cpus = num_cpus
+        self._niceness = niceness
+        self._lock = threading.Lock()
+
+    def recorded_address(self) -> str | None:
+        """The address in ``<data_dir>/ray-address``, if any."""
+        try:
+            return self._file.read_text().strip() or None
+        except OSError:
+            return None
+
+    def ensure(self) -> str:
+        """The GCS address of a live head, starting one if needed (takes seconds)."""
+        with self._lock:
+            address = self.recorded_address()
+            if address and gcs_reachable(address):
+                return address
+            address = self._start()
+            self._file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._file.with_suffix(".tmp")
+            tmp.write_text(address + "\n")
+            os.replace(tmp, self._file)
+            return address
+
+    def _start(self) -> str:
+        port = free_port()
+        command = [
+            _ray_executable(),
+            "start",
+            "--head",
+            f"--port={port}",
+            "--node-ip-address=127.0.0.1",
+            "--disable-usage-stats",
+            "--include-dashboard=false",
+        ]
+        if self._num_cpus is not None:
+            command.append(f"--num-cpus={self._num_cpus}")
+        if self._niceness and shutil.which("nice"):
+            # Ray's workers inherit the raylet's priority: trials yield the CPU to the API.
+            command = ["nice", "-n", str(self._niceness), *command]
+        # Clients (runners, this API) connect without a token by default, so the embedded
+        # head must not demand one even when ~/.ray/auth_token exists; it serves one machine.
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+        _log.info("starting the embedded Ray head: %s", " ".join(command))
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        if done.returncode != 0:
+            raise RuntimeError(f"ray start failed ({done.returncode}): {done.stderr[-2000:]}")
+        return f"127.0.0.1:{port}"
