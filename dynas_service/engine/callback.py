@@ -1,0 +1,109 @@
+"""The driver-side Tune callback: observer events and the durable best model.
+
+Runs in the Tune driver (the job runner). ``on_trial_result`` turns each reported epoch into
+``on_individual_start`` (first epoch of an individual not seen before) and ``on_epoch``;
+``on_checkpoint`` publishes a new best through :class:`BestWriter` (the checkpoint is
+persisted at that point, so the best model is on disk before the next controller step).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from ray import tune
+
+from dynas_service.engine.best import BestWriter, is_better
+from dynas_service.engine.trainable import VALUE, read_engine_meta
+from dynas_service.events import BestRecord, EpochRecord, IndividualInfo, SearchObserver
+
+_log = logging.getLogger(__name__)
+
+
+class JobClock:
+    """Seconds since the job started, continuing across resumed runs."""
+
+    def __init__(self, offset_s: float = 0.0) -> None:
+        self.offset_s = float(offset_s)
+        self._start = time.monotonic()
+
+    def now(self) -> float:
+        return self.offset_s + time.monotonic() - self._start
+
+
+class EngineCallback(tune.Callback):
+    """Feeds the observer and the best writer; one instance per ``run_search`` call."""
+
+    def __init__(self, observer: SearchObserver, best: BestWriter, clock: JobClock,
+                 latest: dict[str, Any] | None = None) -> None:
+        self.observer = observer
+        self.latest = latest if latest is not None else {}  # trial id -> latest checkpoint
+        self.best = best
+        self.clock = clock
+        self.seen: set[str] = set()
+        self.n_epochs = 0
+
+    def __reduce__(self) -> Any:
+        # Tune pickles callbacks into its experiment state; this one lives only in the
+        # driver, so a restored copy is a harmless stand-in that reports nothing.
+        return (_Inert, ())
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict,
+                        **info: Any) -> None:
+        if VALUE not in result:
+            return
+        now = self.clock.now()
+        self.n_epochs += 1
+        individual = str(result["individual_id"])
+        hyper = dict(trial.config.get("hyperparameters", {}))
+        if individual not in self.seen:
+            self.seen.add(individual)
+            self._emit("on_individual_start", IndividualInfo(
+                individual, trial.trial_id, result.get("parent_id"),
+                result.get("origin", "fresh"), hyper,
+                max(0.0, now - float(result["epoch_seconds"]))))
+        self._emit("on_epoch", EpochRecord(
+            individual, trial.trial_id, int(result["epoch"]), int(result["age"]), now,
+            str(result["metric_name"]), float(result[VALUE]), float(result["train_loss"]),
+            float(result["val_loss"]), float(result["reg_strength"]),
+            list(result["layer_sizes"]), int(result["n_parameters"]),
+            float(result["epoch_seconds"])))
+
+    def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any,
+                      **info: Any) -> None:
+        self.latest[trial.trial_id] = checkpoint
+        with checkpoint.as_directory() as directory:
+            meta = read_engine_meta(directory)
+            if VALUE not in meta or not is_better(
+                float(meta[VALUE]), self.best.value, bool(meta["higher_is_better"])
+            ):
+                return
+            record = BestRecord(
+                metric=str(meta["metric_name"]), value=float(meta[VALUE]),
+                higher_is_better=bool(meta["higher_is_better"]), trial_id=trial.trial_id,
+                individual_id=str(meta["individual_id"]), epoch=int(meta["epoch"]),
+                found_at_s=self.clock.now(), hyperparameters=dict(meta["hyperparameters"]),
+                layer_sizes=[], parameters=0, model_path="",
+                extra={"age": int(meta["age"]), "parent_id": meta.get("parent_id")})
+            published = self.best.offer(record, lambda path: _save_zip(directory, path))
+        if published is not None:
+            self._emit("on_best", published)
+
+    def _emit(self, method: str, record: Any) -> None:
+        try:
+            getattr(self.observer, method)(record)
+        except Exception:  # an observer must never break the search
+            _log.exception("observer failed in %s", method)
+
+
+def _save_zip(directory: str, path: Any) -> dict[str, Any]:
+    from dynas_service.nn import load_checkpoint, save_model_zip
+
+    model, _, _ = load_checkpoint(directory, device="cpu")
+    save_model_zip(model, path)
+    return {"layer_sizes": list(model.layer_sizes()), "parameters": int(model.n_parameters())}
+
+
+class _Inert(tune.Callback):
+    """What a pickled :class:`EngineCallback` becomes: does nothing."""
