@@ -302,8 +302,17 @@ class JobManager:
         self._monitor.start()
 
     def close(self) -> None:
-        """Stop the monitor thread and the standby; runners keep running (by design)."""
+        """Stop the monitor thread and the standby; runners keep running (by design).
+
+        The embedded Ray head stays up while a runner needs it and stops with the service
+        otherwise, so a Ctrl-C of ``dynas serve`` leaves nothing behind.
+        """
         self._stop.set()
         self._launcher.close()
         if self._monitor is not None:
             self._monitor.join(timeout=5)
+        if self._address is None and not self._any_runner_alive():
+            self._head.stop()
+
+    def _any_runner_alive(self) -> bool:
+        return any(self._alive(row) for row in self.store.jobs_with_status(ACTIVE_STATUSES))

@@ -8,6 +8,7 @@ Ray on the machine).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -100,6 +101,21 @@ class LocalRayHead:
             os.replace(tmp, self._file)
             return address
 
+    def stop(self) -> int:
+        """Stop the recorded embedded head (only its own processes); returns how many.
+
+        ``ray stop`` would end every Ray on the machine, so the head's processes are found
+        by the GCS port they were started with. Callers make sure no runner still needs it.
+        """
+        with self._lock:
+            address = self.recorded_address()
+            if address is None:
+                return 0
+            _, port = split_address(address)
+            stopped = _terminate_matching((f"127.0.0.1:{port}", f"gcs_server_port={port}"))
+            self._file.unlink(missing_ok=True)
+            return stopped
+
     def _start(self) -> str:
         port = free_port()
         command = [
@@ -124,3 +140,22 @@ class LocalRayHead:
         if done.returncode != 0:
             raise RuntimeError(f"ray start failed ({done.returncode}): {done.stderr[-2000:]}")
         return f"127.0.0.1:{port}"
+
+
+def _terminate_matching(needles: tuple[str, ...], timeout: float = 10.0) -> int:
+    """Terminate (then kill) this user's processes whose command line names a needle."""
+    import psutil  # a Ray dependency
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(proc.info.get("cmdline") or [])
+        if proc.pid != os.getpid() and any(n in cmdline for n in needles):
+            found.append(proc)
+    for proc in found:
+        with contextlib.suppress(psutil.Error):
+            proc.terminate()
+    _, alive = psutil.wait_procs(found, timeout=timeout)
+    for proc in alive:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    return len(found)

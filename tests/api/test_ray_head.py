@@ -24,5 +24,8 @@ def test_the_head_is_started_once_recorded_and_reused(tmp_path: Path) -> None:
         resources = cluster_resources(address)
         assert resources is not None and resources["CPU"] == 1
         assert LocalRayHead(tmp_path, num_cpus=1).ensure() == address  # an API restart
+        assert head.stop() > 0
+        assert not gcs_reachable(address)
+        assert head.recorded_address() is None
     finally:
-        kill_ray_head(port)
+        kill_ray_head(port)  # in case an assertion above failed before stop()
