@@ -12,10 +12,12 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 _log = logging.getLogger(__name__)
@@ -112,7 +114,7 @@ class LocalRayHead:
             if address is None:
                 return 0
             _, port = split_address(address)
-            stopped = _terminate_matching((f"127.0.0.1:{port}", f"gcs_server_port={port}"))
+            stopped = _terminate_matching(port)
             self._file.unlink(missing_ok=True)
             return stopped
 
@@ -142,20 +144,48 @@ class LocalRayHead:
         return f"127.0.0.1:{port}"
 
 
-def _terminate_matching(needles: tuple[str, ...], timeout: float = 10.0) -> int:
-    """Terminate (then kill) this user's processes whose command line names a needle."""
-    import psutil  # a Ray dependency
+def _terminate_matching(port: int, timeout: float = 10.0) -> int:
+    """SIGTERM (then SIGKILL) the Ray processes of the cluster whose GCS port is ``port``.
 
+    They name it as ``--gcs_server_port=<port>`` (the GCS) or ``...address=<ip>:<port>``
+    (raylet, dashboard, monitors, workers; the ip is the node's, not always 127.0.0.1).
+    """
+    pids = [pid for pid in _ray_pids(port) if pid != os.getpid()]
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_exists(pid) for pid in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return len(pids)
+
+
+def _ray_pids(port: int) -> list[int]:
     found = []
-    for proc in psutil.process_iter(["cmdline"]):
-        cmdline = " ".join(proc.info.get("cmdline") or [])
-        if proc.pid != os.getpid() and any(n in cmdline for n in needles):
-            found.append(proc)
-    for proc in found:
-        with contextlib.suppress(psutil.Error):
-            proc.terminate()
-    _, alive = psutil.wait_procs(found, timeout=timeout)
-    for proc in alive:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-    return len(found)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if any(_names_gcs_port(arg, port) for arg in args):
+            found.append(int(entry.name))
+    return found
+
+
+def _names_gcs_port(arg: str, port: int) -> bool:
+    if arg == f"--gcs_server_port={port}":
+        return True
+    return "address=" in arg and arg.endswith(f":{port}")
+
+
+def _exists(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][:1]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"  # a zombie has exited; its parent reaps it
