@@ -116,7 +116,12 @@ class EvolutionCoordinator:
         start = time.perf_counter()
         live = {t.trial_id: t for t in trials
                 if t.trial_id in self.gen.plan and not t.is_finished()}
-        results = self.gen.results()
+        # Only individuals whose model still exists (live slot, saved checkpoint) may be
+        # selected: a slot that ended after reporting (error, retry exhausted) would be an
+        # unusable clone source, so its individual counts as dropped.
+        usable = {self.gen.plan[tid]["individual_id"] for tid, t in live.items()
+                  if t.checkpoint is not None}
+        results = {k: r for k, r in self.gen.results().items() if k in usable}
         if self.budget_trials is not None and self.created >= self.budget_trials:
             self.finished = True
             return list(live.values())
