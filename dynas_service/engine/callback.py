@@ -72,7 +72,15 @@ class EngineCallback(tune.Callback):
 
     def on_checkpoint(self, iteration: int, trials: list, trial: Any, checkpoint: Any,
                       **info: Any) -> None:
+        previous = self.latest.get(trial.trial_id)
         self.latest[trial.trial_id] = checkpoint
+        try:
+            self._publish_if_best(trial, checkpoint)
+        finally:
+            if previous is not None and previous.path != checkpoint.path:
+                delete_checkpoint(previous)
+
+    def _publish_if_best(self, trial: Any, checkpoint: Any) -> None:
         with checkpoint.as_directory() as directory:
             meta = read_engine_meta(directory)
             if VALUE not in meta or not is_better(
@@ -97,10 +105,26 @@ class EngineCallback(tune.Callback):
             _log.exception("observer failed in %s", method)
 
 
-def _save_zip(directory: str, path: Any) -> dict[str, Any]:
-    from dynas_service.nn import load_checkpoint, save_model_zip
+def delete_checkpoint(checkpoint: Any) -> None:
+    """Delete a trial's superseded checkpoint (the engine's retention: latest only).
 
-    model, _, _ = load_checkpoint(directory, device="cpu")
+    Tune's own ``CheckpointConfig(num_to_keep)`` would do this but forces a snapshot of the
+    whole experiment state every ``num_to_keep`` checkpoints of a trial, which cost the
+    driver ~40 ms each time; the engine never restores Tune's experiment state, so it keeps
+    every checkpoint in Tune's eyes and deletes the superseded ones itself. Nothing reads
+    them: Tune restores a trial from its latest checkpoint, and the evolution's clone
+    sources are hard-linked snapshots.
+    """
+    try:
+        checkpoint.filesystem.delete_dir(checkpoint.path)
+    except Exception:  # already gone, or a remote store hiccup: retention is best effort
+        _log.debug("could not delete checkpoint %s", checkpoint.path, exc_info=True)
+
+
+def _save_zip(directory: str, path: Any) -> dict[str, Any]:
+    from dynas_service.nn import load_checkpoint_model, save_model_zip
+
+    model = load_checkpoint_model(directory, device="cpu")
     save_model_zip(model, path)
     return {"layer_sizes": list(model.layer_sizes()), "parameters": int(model.n_parameters())}
 

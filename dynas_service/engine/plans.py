@@ -38,7 +38,6 @@ class Plan:
     state: dict[str, Any]
     coordinator: EvolutionCoordinator | None = None
     searcher: ConfigurationSearcher | None = None
-    num_to_keep: int = 2
     latest: dict[str, Any] = field(default_factory=dict)  # trial id -> latest checkpoint
 
     @property

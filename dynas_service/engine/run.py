@@ -131,7 +131,8 @@ def _fit(request: SearchRequest, plan: Plan, data: TrainingData, storage: str,
             name=plan.experiment_name, storage_path=storage, stop=stopper,
             callbacks=[callback], verbose=0,
             failure_config=tune.FailureConfig(max_failures=2),
-            checkpoint_config=tune.CheckpointConfig(num_to_keep=plan.num_to_keep),
+            # Every checkpoint is kept in Tune's eyes; the callback deletes superseded ones.
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=None),
         ),
     )
     tuner.fit()

@@ -29,7 +29,7 @@ from dynas_service.nn.builders import (
     set_learning_rate,
     target_statistics,
 )
-from dynas_service.nn.checkpoint import load_checkpoint, save_checkpoint
+from dynas_service.nn.checkpoint import load_checkpoint, load_checkpoint_model, save_checkpoint
 from dynas_service.nn.export import (
     Standardize,
     StaticNet,
@@ -68,6 +68,7 @@ __all__ = [
     "grow",
     "input_statistics",
     "load_checkpoint",
+    "load_checkpoint_model",
     "load_model",
     "make_optimizer",
     "penalty",

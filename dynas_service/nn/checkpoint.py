@@ -61,7 +61,27 @@ def load_checkpoint(
     directory: str | Path, *, device: str | torch.device = "cpu"
 ) -> tuple[DynamicNet, torch.optim.Adam, dict[str, Any]]:
     """Rebuild the model (at its saved sizes), its Adam and the ``extra`` dict."""
-    path = Path(directory)
+    model, meta = _load_model(Path(directory), device)
+    groups = meta["param_groups"]
+    if not isinstance(groups, list) or not groups:
+        raise ValueError(f"{Path(directory) / _META_FILE}: param_groups must be a non-empty list")
+    optimizer = make_optimizer(model, float(groups[0]["lr"]))
+    flat = load_file(str(Path(directory) / _OPTIMIZER_FILE), device=str(torch.device(device)))
+    optimizer.load_state_dict(
+        {"state": _unflatten_optimizer_state(flat), "param_groups": _json_groups(groups)}
+    )
+    return model, optimizer, dict(meta["extra"])
+
+
+def load_checkpoint_model(
+    directory: str | Path, *, device: str | torch.device = "cpu"
+) -> DynamicNet:
+    """Only the model of a checkpoint: for readers that export or predict, not train
+    (skips the optimizer file, and building an Adam, whose first use imports TorchDynamo)."""
+    return _load_model(Path(directory), device)[0]
+
+
+def _load_model(path: Path, device: str | torch.device) -> tuple[DynamicNet, dict[str, Any]]:
     meta_path = path / _META_FILE
     if not meta_path.is_file():
         raise ValueError(f"{path} is not a checkpoint directory (no {_META_FILE})")
@@ -72,15 +92,7 @@ def load_checkpoint(
     model = build_model(spec, device=device)
     weights = load_file(str(path / _MODEL_FILE), device=str(torch.device(device)))
     model.load_state_dict(weights, strict=True)
-    groups = meta["param_groups"]
-    if not isinstance(groups, list) or not groups:
-        raise ValueError(f"{meta_path}: param_groups must be a non-empty list")
-    optimizer = make_optimizer(model, float(groups[0]["lr"]))
-    flat = load_file(str(path / _OPTIMIZER_FILE), device=str(torch.device(device)))
-    optimizer.load_state_dict(
-        {"state": _unflatten_optimizer_state(flat), "param_groups": _json_groups(groups)}
-    )
-    return model, optimizer, dict(meta["extra"])
+    return model, meta
 
 
 def _cpu_contiguous(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -44,7 +44,9 @@ def save_model_zip(model: DynamicNet | StaticNet, path: str | Path) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in static.state_dict().items()}
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_ARCHITECTURE, json.dumps(architecture, indent=1))
-        archive.writestr(_WEIGHTS, save_safetensors(tensors))
+        # Stored, not deflated: float weights shrink by ~7 % for 40-60x the CPU time, and
+        # the engine writes a zip on every new best.
+        archive.writestr(_WEIGHTS, save_safetensors(tensors), compress_type=zipfile.ZIP_STORED)
 
 
 def load_model(path: str | Path) -> nn.Module:

@@ -34,6 +34,8 @@ def test_configuration_search_end_to_end(ray_local, make_request, tmp_path: Path
     best = read_best(tmp_path)
     assert best is not None and best.value == max(r.value for r in observer.epochs)
     assert [b.value for b in observer.bests] == [p.value for p in read_trace(tmp_path)]
+    trial_dirs = list(tmp_path.glob("ray/run-*/trial-*"))
+    assert trial_dirs and all(len(list(d.glob("checkpoint_*"))) <= 1 for d in trial_dirs)
 
 
 def _pid_of(job: Path, individual_id: str) -> int | None:

@@ -11,6 +11,7 @@ import torch
 from dynas_service.nn import (
     DynamicSettings,
     load_checkpoint,
+    load_checkpoint_model,
     make_optimizer,
     save_checkpoint,
     train_epoch,
@@ -82,3 +83,19 @@ def test_bad_checkpoints_and_extras_raise(tmp_path: Path) -> None:
     (tmp_path / "bad" / "checkpoint.json").write_text('{"format": "other"}')
     with pytest.raises(ValueError, match="dynas-checkpoint-v1"):
         load_checkpoint(tmp_path / "bad")
+
+
+def test_model_only_load_needs_no_optimizer_state(tmp_path: Path) -> None:
+    model = make(cnn_spec((4, 4, 4, 4, 5)))
+    opt = make_optimizer(model, 1e-2)
+    x, y = torch.randn(16, 1, 8, 8), torch.randint(0, 4, (16,))
+    _epoch(model, opt, x, y, seed=0)
+    save_checkpoint(tmp_path / "ck", model, opt, {})
+    (tmp_path / "ck" / "optimizer.safetensors").unlink()  # a reader never touches it
+    restored = load_checkpoint_model(tmp_path / "ck")
+    assert restored.layer_sizes() == model.layer_sizes()
+    model.eval()
+    restored.eval()
+    assert torch.equal(model(x), restored(x))
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        load_checkpoint_model(tmp_path / "missing")
