@@ -1,42 +1,70 @@
 """A short-lived in-memory copy of each job's best summary for ``GET /jobs/{id}/best``.
 
-The best is what clients poll hardest; serving it from memory for ``ttl`` seconds keeps
-the answer off the database and the thread pool (a new best shows up at most ``ttl``
-seconds late). Entries are whole JSON bodies; thread-safe.
+The best is what clients poll hardest. Each job's JSON body is kept in memory and reloaded
+at most once per ``ttl`` seconds, by a single load however many requests arrive: while a
+reload runs, requests get the previous body (so a new best shows up at most ``ttl`` plus
+one load late), and only a job's very first request waits for a load. Without this, every
+request arriving at an expired entry went to the thread pool and the database at once
+(measured: 26 pool threads and new SQLite connections under 50 polling clients, and a p99
+of 25-50 ms on the server against a p50 under 1 ms).
+
+Used from the event loop only (``body``); ``forget`` may be called from any route.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 
 class BestCache:
-    """job id -> (time stored, JSON body of its BestSummary)."""
+    """job id -> (time loaded, JSON body of its BestSummary), with one load in flight."""
 
     def __init__(self, ttl: float = 0.25, max_entries: int = 1024) -> None:
         if ttl < 0:
             raise ValueError(f"ttl must be >= 0 seconds, got {ttl=}")
-        self._ttl = ttl
+        self.ttl = ttl
         self._max = max_entries
         self._entries: dict[str, tuple[float, bytes]] = {}
-        self._lock = threading.Lock()
+        self._loading: dict[str, asyncio.Task[bytes]] = {}
 
-    def get(self, job_id: str) -> bytes | None:
-        """The cached body if it is younger than ``ttl``."""
+    async def body(self, job_id: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
+        """The job's body: cached if younger than ``ttl``; else the previous body while
+        one ``load()`` refreshes it; a job never loaded waits for that load (and gets its
+        exception, for example a 404)."""
         entry = self._entries.get(job_id)
-        if entry is None or time.monotonic() - entry[0] > self._ttl:
-            return None
-        return entry[1]
+        if entry is not None and time.monotonic() - entry[0] <= self.ttl:
+            return entry[1]
+        task = self._loading.get(job_id)
+        if task is None:
+            task = asyncio.ensure_future(self._load(job_id, load))
+            task.add_done_callback(_consume_exception)
+            self._loading[job_id] = task
+        if entry is not None:
+            return entry[1]
+        return await asyncio.shield(task)
 
-    def put(self, job_id: str, body: bytes) -> None:
-        """Remember ``body`` for ``job_id`` from now on."""
-        with self._lock:
-            if len(self._entries) >= self._max:
-                self._entries.clear()
-            self._entries[job_id] = (time.monotonic(), body)
+    async def _load(self, job_id: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
+        try:
+            body = await load()
+        except BaseException:
+            self._entries.pop(job_id, None)  # e.g. the job was deleted: no stale answers
+            raise
+        finally:
+            self._loading.pop(job_id, None)
+        if len(self._entries) >= self._max:
+            self._entries.clear()
+        self._entries[job_id] = (time.monotonic(), body)
+        return body
 
     def forget(self, job_id: str) -> None:
         """Drop a job's entry (deleted jobs)."""
-        with self._lock:
-            self._entries.pop(job_id, None)
+        self._entries.pop(job_id, None)
+
+
+def _consume_exception(task: asyncio.Task[bytes]) -> None:
+    # A refresh nobody awaited may fail (job deleted); its requests already got the old
+    # body, so the error is not lost, only not worth asyncio's "never retrieved" warning.
+    if not task.cancelled():
+        task.exception()

@@ -58,6 +58,8 @@ class EngineCallback(tune.Callback):
         individual = str(result["individual_id"])
         hyper = dict(trial.config.get("hyperparameters", {}))
         if individual not in self.seen:
+            if not self.seen:
+                _log.info("first epoch reported after %.1f s", now - self.clock.offset_s)
             self.seen.add(individual)
             self._emit("on_individual_start", IndividualInfo(
                 individual, trial.trial_id, result.get("parent_id"),

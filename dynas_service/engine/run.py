@@ -90,7 +90,11 @@ def _run(request: SearchRequest, layout: JobLayout, observer: SearchObserver,
     layout.stop_file.unlink(missing_ok=True)  # a stop request of an earlier run
     data = load_training_data(request)
     storage = request.storage_uri or str(layout.ray_dir)
-    plan = build_plan(request, layout, workers_for(request), storage, resume)
+    workers = workers_for(request)
+    plan = build_plan(request, layout, workers, storage, resume)
+    _log.info("search %s: %s on %s (%d train / %d validation samples), %d trials at once",
+              request.job_id, request.algorithm, request.dataset, len(data.y_train),
+              len(data.y_val), workers)
     offset = plan.elapsed_s
     trace = read_trace(layout.root)
     if trace:
@@ -121,7 +125,10 @@ def _fit(request: SearchRequest, plan: Plan, data: TrainingData, storage: str,
     trainable = tune.with_resources(tune.with_parameters(train_individual, data=data),
                                     resources)
     # Tune's JSON/CSV/TensorBoard loggers cost time per result; the engine records its own.
+    # Without them Tune's end-of-run analysis warns once per trial that it found no
+    # result files: expected, and noise in runner.log.
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    logging.getLogger("ray.tune.analysis.experiment_analysis").setLevel(logging.ERROR)
     tuner = tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(search_alg=plan.search_alg, scheduler=plan.scheduler,

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from dynas_service.search.profile import expected_quality
 from dynas_service.search.trace import PerformanceTrace
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 TraceGroups = Mapping[str, Sequence[PerformanceTrace]]
 
@@ -37,6 +37,10 @@ def plot_traces(
     """
     groups = dict(traces) if isinstance(traces, Mapping) else {"": list(traces)}
     groups = {label: list(runs) for label, runs in groups.items() if runs}
+    # Imported here: matplotlib costs ~0.4 s, and every trial worker imports this package.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width_px / 100, height_px / 100), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

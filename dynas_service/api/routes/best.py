@@ -38,12 +38,11 @@ def _best_of(row: JobRow) -> dict[str, Any]:
 async def get_best(job_id: str, services: ServicesDep) -> Response:
     """The best model so far (validation accuracy, or RMSE for regression).
 
-    Served from a cache at most ``BestCache.ttl`` (0.25 s) old.
+    Served from memory, reloaded at most every ``BestCache.ttl`` (0.25 s) by one load.
     """
-    body = services.best_cache.get(job_id)
-    if body is None:
-        body = await run_in_threadpool(_best_body, services.manager, job_id)
-        services.best_cache.put(job_id, body)
+    body = await services.best_cache.body(
+        job_id, lambda: run_in_threadpool(_best_body, services.manager, job_id)
+    )
     return Response(body, media_type="application/json")
 
 
