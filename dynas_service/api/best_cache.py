@@ -2,8 +2,9 @@
 
 The best is what clients poll hardest. Each job's JSON body is kept in memory and reloaded
 at most once per ``ttl`` seconds, by a single load however many requests arrive: while a
-reload runs, requests get the previous body (so a new best shows up at most ``ttl`` plus
-one load late), and only a job's very first request waits for a load. Without this, every
+reload runs, requests get the previous body if it is at most ``2 * ttl`` old (so under
+polling a new best shows up at most two ``ttl`` late); an older body is never answered,
+those requests wait for the load. Without this, every
 request arriving at an expired entry went to the thread pool and the database at once
 (measured: 26 pool threads and new SQLite connections under 50 polling clients, and a p99
 of 25-50 ms on the server against a p50 under 1 ms).
@@ -30,18 +31,19 @@ class BestCache:
         self._loading: dict[str, asyncio.Task[bytes]] = {}
 
     async def body(self, job_id: str, load: Callable[[], Awaitable[bytes]]) -> bytes:
-        """The job's body: cached if younger than ``ttl``; else the previous body while
-        one ``load()`` refreshes it; a job never loaded waits for that load (and gets its
-        exception, for example a 404)."""
+        """The job's body: cached if younger than ``ttl``; else one ``load()`` refreshes
+        it, and meanwhile the previous body is answered if younger than ``2 * ttl``; other
+        requests wait for that load (and get its exception, for example a 404)."""
         entry = self._entries.get(job_id)
-        if entry is not None and time.monotonic() - entry[0] <= self.ttl:
+        age = float("inf") if entry is None else time.monotonic() - entry[0]
+        if entry is not None and age <= self.ttl:
             return entry[1]
         task = self._loading.get(job_id)
         if task is None:
             task = asyncio.ensure_future(self._load(job_id, load))
             task.add_done_callback(_consume_exception)
             self._loading[job_id] = task
-        if entry is not None:
+        if entry is not None and age <= 2 * self.ttl:
             return entry[1]
         return await asyncio.shield(task)
 

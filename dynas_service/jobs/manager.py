@@ -8,6 +8,7 @@ whose runner is gone into ``interrupted`` and reaps finished children.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -30,6 +31,7 @@ from dynas_service.settings import Settings
 _log = logging.getLogger(__name__)
 
 
+@functools.cache
 def local_gpu_count() -> int:
     """CUDA devices of this machine (what ``ray start`` would detect)."""
     import torch
@@ -105,18 +107,19 @@ class JobManager:
         return None if address is None else gcs_reachable(address)
 
     def cluster_gpus(self) -> float | None:
-        """GPUs of the cluster (cached for 30 s); ``None`` when it cannot be told.
+        """GPUs of the cluster (asked at most every 30 s); ``None`` when it cannot be told.
 
-        An embedded head not answering yet will have the GPUs of this machine.
+        The embedded head has the GPUs of this machine (it is not asked: it demands a token
+        that only runners carry).
         """
+        if not self._address:  # the embedded head has this machine's GPUs
+            return float(local_gpu_count())
         stamp, resources = self._resources
         if resources is None or time.monotonic() - stamp > 30:
             address = self.known_ray_address()
             resources = cluster_resources(address) if address else None
             self._resources = (time.monotonic(), resources)
-        if resources is not None:
-            return resources.get("GPU", 0.0)
-        return None if self._address else float(local_gpu_count())
+        return None if resources is None else resources.get("GPU", 0.0)
 
     def standby_state(self) -> str:
         """The standby runner: ``off``, ``none``, ``starting`` or ``ready``."""
@@ -243,7 +246,10 @@ class JobManager:
         self.store.update_job(job_id, runner_pid=child.pid, runner_token=process_token(child.pid))
 
     def _runner_env(self) -> dict[str, str]:
-        return RunnerLauncher.environment(settings_env(self.settings, self.ray_address()))
+        env = settings_env(self.settings, self.ray_address())
+        if not self._address:  # the embedded head: runners and their workers need its token
+            env.update(self._head.auth_env())
+        return RunnerLauncher.environment(env)
 
     def _alive(self, row: JobRow) -> bool:
         with self._lock:

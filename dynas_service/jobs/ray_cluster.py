@@ -4,6 +4,12 @@ The embedded head is started once with ``ray start --head`` (a daemon that outli
 API process) and its GCS address is kept in ``<data_dir>/ray-address``; a restarted API
 reuses it while it still answers. Nothing here calls ``ray stop`` (it would stop every
 Ray on the machine).
+
+Ray's GCS listens on every interface, and whoever can reach it can run code in the
+cluster, so the embedded head demands Ray's token authentication: a random token in
+``<data_dir>/ray-auth-token`` (mode 0600), handed to the runners by
+:meth:`LocalRayHead.auth_env`. The API process itself never talks to the embedded head
+through Ray (only a TCP reachability check).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -22,6 +29,7 @@ from pathlib import Path
 
 _log = logging.getLogger(__name__)
 ADDRESS_FILE = "ray-address"
+TOKEN_FILE = "ray-auth-token"
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -79,6 +87,7 @@ class LocalRayHead:
 
     def __init__(self, data_dir: Path, num_cpus: int | None = None, niceness: int = 0) -> None:
         self._file = data_dir / ADDRESS_FILE
+        self._token = data_dir / TOKEN_FILE
         self._num_cpus = num_cpus
         self._niceness = niceness
         self._lock = threading.Lock()
@@ -102,6 +111,21 @@ class LocalRayHead:
             tmp.write_text(address + "\n")
             os.replace(tmp, self._file)
             return address
+
+    def auth_env(self) -> dict[str, str]:
+        """Environment that lets a Ray process (runner, worker) join the embedded head."""
+        return {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN_PATH": str(self._ensure_token())}
+
+    def _ensure_token(self) -> Path:
+        """The head's token file, created once with a random token, readable by us only."""
+        if not self._token.is_file():
+            self._token.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._token.with_name(f".{self._token.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.replace(tmp, self._token)
+        return self._token
 
     def stop(self) -> int:
         """Stop the recorded embedded head (only its own processes); returns how many.
@@ -134,9 +158,8 @@ class LocalRayHead:
         if self._niceness and shutil.which("nice"):
             # Ray's workers inherit the raylet's priority: trials yield the CPU to the API.
             command = ["nice", "-n", str(self._niceness), *command]
-        # Clients (runners, this API) connect without a token by default, so the embedded
-        # head must not demand one even when ~/.ray/auth_token exists; it serves one machine.
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "disabled"}
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **self.auth_env()}
+        env.pop("RAY_AUTH_TOKEN", None)  # a token in our environment must not win over ours
         _log.info("starting the embedded Ray head: %s", " ".join(command))
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
         if done.returncode != 0:

@@ -38,30 +38,41 @@ def test_concurrent_first_requests_share_one_load() -> None:
 
 def test_expired_entries_answer_stale_while_one_reload_runs() -> None:
     async def scenario() -> None:
-        cache, load = BestCache(ttl=0.05), Loader(delay=0.05)
+        cache, load = BestCache(ttl=0.5), Loader(delay=0.05)
         assert await cache.body("j", load) == b"v1"
-        await asyncio.sleep(0.06)  # expired
+        await asyncio.sleep(0.55)  # expired, but younger than 2 ttl
         stale = await asyncio.gather(*(cache.body("j", load) for _ in range(20)))
         assert set(stale) == {b"v1"} and load.calls == 2  # answered at once, one reload
         await asyncio.sleep(0.08)  # the reload landed
         assert await cache.body("j", load) == b"v2" and load.calls == 2
+
+
+def test_a_body_older_than_two_ttl_is_never_answered() -> None:
+    async def scenario() -> None:
+        cache, load = BestCache(ttl=0.02), Loader(delay=0.02)
+        assert await cache.body("j", load) == b"v1"
+        await asyncio.sleep(0.05)  # nobody polled for a while
+        bodies = await asyncio.gather(*(cache.body("j", load) for _ in range(10)))
+        assert set(bodies) == {b"v2"} and load.calls == 2  # waited for one fresh load
+
+    asyncio.run(scenario())
 
     asyncio.run(scenario())
 
 
 def test_load_errors_reach_waiters_and_drop_stale_entries() -> None:
     async def scenario() -> None:
-        cache, load = BestCache(ttl=0.01), Loader()
+        cache, load = BestCache(ttl=0.3), Loader()
         load.error = LookupError("no best yet")
         results = await asyncio.gather(*(cache.body("j", load) for _ in range(5)),
                                        return_exceptions=True)
         assert all(isinstance(r, LookupError) for r in results) and load.calls == 1
         load.error = None
         assert await cache.body("j", load) == b"v2"
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.35)
         load.error = LookupError("job deleted")
         assert await cache.body("j", load) == b"v2"  # stale, while the reload fails
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.1)
         with pytest.raises(LookupError):  # no stale answer after a failed reload
             await cache.body("j", load)
 
