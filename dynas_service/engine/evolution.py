@@ -196,9 +196,12 @@ class EvolutionCoordinator:
         self.gen.plan.pop(trial_id, None)
 
     def stuck(self, trials: list[Trial], now: float) -> list[Trial]:
-        """Running slots silent for longer than ``stuck_timeout_s``."""
-        return [t for t in trials if t.status == Trial.RUNNING and t.trial_id in self.gen.plan
-                and now - self.gen.last_report.get(t.trial_id, now) > self.stuck_timeout_s]
+        """Released slots silent for longer than ``stuck_timeout_s``: running, or pending
+        on an actor that does not answer (a hung worker that Tune reuses for the next slot
+        keeps that slot pending forever)."""
+        return [t for t in trials if t.status in (Trial.RUNNING, Trial.PENDING)
+                and t.trial_id in self.gen.plan and t.trial_id in self.gen.last_report
+                and now - self.gen.last_report[t.trial_id] > self.stuck_timeout_s]
 
     # -- choosing -----------------------------------------------------------------------
     def next_slot(self, trials: list[Trial]) -> Trial | None:

@@ -93,7 +93,7 @@ def _evolution_plan(request: SearchRequest, layout: JobLayout, workers: int,
     coordinator = EvolutionCoordinator(
         evolution, seed=request.seed, cpus=request.cpus_per_trial, workers=workers,
         snapshot_dir=layout.models_dir, budget_trials=request.budget_trials,
-        created=int(state.get("created", 0)))
+        created=int(state.get("created", 0)), stuck_timeout_s=request.stuck_timeout_s)
     coordinator.begin(state.get("resume_configs"))
     searcher = EvolutionSearcher(coordinator)
     config = evolution.config

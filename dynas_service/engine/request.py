@@ -46,6 +46,8 @@ class SearchRequest:
     individuals created for the evolution); ``None`` means unbounded. ``storage_uri`` is
     Ray Tune's storage for trial checkpoints (default ``<job_dir>/ray``); on a multi-node
     cluster it must be shared by every node (an NFS path or ``s3://...``).
+    ``stuck_timeout_s``: how long an evolution slot may stay silent (no epoch reported)
+    before its generation goes on without it.
     """
 
     job_id: str
@@ -64,6 +66,7 @@ class SearchRequest:
     gpus_per_trial: float = 0.0
     max_concurrent_trials: int | None = None
     storage_uri: str | None = None
+    stuck_timeout_s: float = 600.0
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -81,6 +84,8 @@ class SearchRequest:
                 f"need cpus_per_trial > 0 and gpus_per_trial >= 0, got "
                 f"{self.cpus_per_trial=}, {self.gpus_per_trial=}"
             )
+        if not (math.isfinite(self.stuck_timeout_s) and self.stuck_timeout_s > 0):
+            raise ValueError(f"stuck_timeout_s must be > 0, got {self.stuck_timeout_s=}")
         if self.max_concurrent_trials is not None and self.max_concurrent_trials < 1:
             raise ValueError(
                 f"max_concurrent_trials must be >= 1 or None, got {self.max_concurrent_trials=}"

@@ -84,7 +84,8 @@ def test_trace_skips_a_partial_last_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("bad", [{"budget_seconds": -1.0}, {"algorithm": "bogus"},
-                                 {"budget_trials": 0}, {"cpus_per_trial": 0}])
+                                 {"budget_trials": 0}, {"cpus_per_trial": 0},
+                                 {"stuck_timeout_s": 0.0}])
 def test_request_validation(make_request, bad: dict) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(ValueError):
         make_request(bad.pop("algorithm", "random"), **bad)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -83,3 +87,43 @@ def test_evolution_stops_resumes_and_keeps_its_best(  # type: ignore[no-untyped-
     assert trace[: len(before)] == before
     values = [p.value for p in trace]
     assert values == sorted(values) and read_best(job).value == values[-1]  # type: ignore[union-attr]
+
+
+def _worker_pid(job: Path, individual_id: str) -> int | None:
+    for meta in job.glob("ray/run-*/*/checkpoint_*/engine.json"):
+        data = json.loads(meta.read_text())
+        if data["individual_id"] == individual_id:
+            return int(data["pid"])
+    return None
+
+
+@pytest.mark.timeout(300)
+def test_a_stuck_slot_is_dropped_and_the_generations_go_on(  # type: ignore[no-untyped-def]
+        ray_local, make_request, tmp_path: Path) -> None:
+    """SIGSTOP freezes one trial worker in the middle of its generation (a hung process):
+    after ``stuck_timeout_s`` the generation goes on without it and the job finishes."""
+    job = tmp_path / "job"
+    frozen: list[tuple[int, int]] = []  # (pid, epochs recorded when frozen)
+
+    def freeze_once(record) -> None:  # type: ignore[no-untyped-def]
+        if frozen or record.epoch != 1 or len(observer.epochs) < 8:
+            return
+        pid = _worker_pid(job, record.individual_id)
+        if pid is not None and pid != os.getpid():
+            os.kill(pid, signal.SIGSTOP)
+            frozen.append((pid, len(observer.epochs)))
+
+    observer = RecordingObserver(freeze_once)
+    request = make_request("evolution", algorithm_options=OPTIONS, budget_trials=14,
+                           stuck_timeout_s=4.0)
+    try:
+        status = run_search(request, job, observer)
+    finally:
+        for pid, _ in frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert frozen, "no worker was frozen"
+    assert status == "finished" and observer.finished == [("finished", None)]
+    state = load_state(JobLayout(job).state_dir)
+    assert state is not None and state["created"] >= 14  # the budget was reached
+    assert len(observer.epochs) > frozen[0][1] + 4  # training went on after the freeze
