@@ -9,6 +9,7 @@ effect at the next epoch without a round trip to the driver.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from ray.tune.search import Searcher
@@ -45,6 +46,8 @@ class ConfigurationSearcher(Searcher):
     ``budget_trials`` counts configurations over the job's life (``started`` carries the
     count of earlier runs). ``resumed`` configs (trials interrupted by a stop) are handed out
     first. ``in_flight`` maps Tune trial ids to the config of every unfinished trial.
+    ``on_change()`` is called after a configuration was handed out or a trial ended (the
+    engine persists the job's state there, so a killed runner loses little).
     """
 
     def __init__(self, search: ConfigurationSearch, *, seed: int, cpus: float,
@@ -58,6 +61,15 @@ class ConfigurationSearcher(Searcher):
         self.started = started
         self.resumed = list(resumed or [])
         self.in_flight: dict[str, dict[str, Any]] = {}
+        self.on_change: Callable[[], None] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Tune pickles its searcher; the hook is a driver-only closure.
+        return {**self.__dict__, "on_change": None}
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
         if self.resumed:
@@ -76,11 +88,13 @@ class ConfigurationSearcher(Searcher):
                 "monitor": encode_object(self.search.monitor(suggestion)),
             }
         self.in_flight[trial_id] = config
+        self._changed()
         return config
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None,
                           error: bool = False) -> None:
         self.in_flight.pop(trial_id, None)
+        self._changed()
 
     def save(self, checkpoint_path: str) -> None:
         """Tune's periodic searcher snapshot: unused, the engine persists its own state."""

@@ -9,7 +9,9 @@ of their latest checkpoint).
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ray.tune.schedulers import FIFOScheduler, TrialScheduler
@@ -45,7 +47,9 @@ class Plan:
         return float(self.state.get("elapsed_s", 0.0))
 
     def save(self, elapsed_s: float) -> None:
-        """Persist the state for a later resume (called at generation ends and at the end)."""
+        """Persist the state for a later resume: at generation ends (evolution), when a
+        configuration is handed out or a trial ends (configuration searches), and at the
+        end of the run."""
         self.state["elapsed_s"] = elapsed_s
         if self.coordinator is not None:
             self.state["created"] = self.coordinator.created
@@ -56,6 +60,8 @@ class Plan:
             self.state["search"] = self.searcher.search
             self.state["resume_configs"] = self._unfinished_configs()
         save_state(self.layout.state_dir, self.state)
+        if self.searcher is not None:
+            self._collect_snapshots()
 
     def _unfinished_configs(self) -> list[dict[str, Any]]:
         assert self.searcher is not None
@@ -63,12 +69,22 @@ class Plan:
         for trial_id, config in self.searcher.in_flight.items():
             checkpoint = self.latest.get(trial_id)
             if checkpoint is not None:
-                name = f"{config['individual_id']}-r{self.state['runs']}"
+                # Unique per checkpoint: a later save must not find an older snapshot.
+                name = (f"{config['individual_id']}-r{self.state['runs']}-"
+                        f"{Path(checkpoint.path).name}")
                 config = {**config, "origin": "continue",
                           "source": snapshot_checkpoint(checkpoint,
                                                         self.layout.models_dir / name)}
             configs.append(config)
         return configs
+
+    def _collect_snapshots(self) -> None:
+        """Delete snapshots that the saved state no longer starts a trial from."""
+        keep = {Path(c["source"]).name for c in self.state["resume_configs"] if c.get("source")}
+        if self.layout.models_dir.is_dir():
+            for path in self.layout.models_dir.iterdir():
+                if path.name not in keep and not path.name.startswith("."):
+                    shutil.rmtree(path, ignore_errors=True)
 
 
 def build_plan(request: SearchRequest, layout: JobLayout, workers: int, storage: str,

@@ -107,6 +107,8 @@ def _run(request: SearchRequest, layout: JobLayout, observer: SearchObserver,
     callback = EngineCallback(observer, BestWriter(layout.root), clock, plan.latest)
     if plan.coordinator is not None:
         plan.coordinator.on_generation = lambda _: plan.save(clock.now())
+    if plan.searcher is not None:
+        plan.searcher.on_change = lambda: plan.save(clock.now())
     try:
         _fit(request, plan, data, storage, callback, JobStopper(str(layout.stop_file), deadline))
     finally:

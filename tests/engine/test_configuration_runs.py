@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from dynas_service.engine import read_best, read_trace, run_search
+from dynas_service.engine.layout import JobLayout
+from dynas_service.engine.state import load_state
 from tests.engine.conftest import RecordingObserver
 
 pytestmark = pytest.mark.ray
@@ -21,8 +23,16 @@ def test_configuration_search_end_to_end(ray_local, make_request, tmp_path: Path
                                          algorithm: str) -> None:
     options = {"max_epochs": 2}
     request = make_request(algorithm, algorithm_options=options, budget_trials=2)
-    observer = RecordingObserver()
+    saved: list[dict] = []  # the persisted state, read while the search runs
+
+    def read_state(record) -> None:  # type: ignore[no-untyped-def]
+        if record.epoch == 2 and not saved:
+            saved.append(load_state(JobLayout(tmp_path).state_dir) or {})
+
+    observer = RecordingObserver(read_state)
     assert run_search(request, tmp_path, observer) == "finished"
+    # A runner killed mid-search would resume from this, not from scratch.
+    assert saved and saved[0]["started"] == 2 and saved[0]["resume_configs"]
     assert observer.finished == [("finished", None)]
     started = [i.individual_id for i in observer.starts]
     assert len(started) == len(set(started)) == 2
