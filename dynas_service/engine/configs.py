@@ -86,6 +86,7 @@ class ConfigurationSearcher(Searcher):
                 "hyperparameters": dict(suggestion.params), "source": None,
                 "seed": trial_seed(self.seed, suggestion.key), "cpus": self.cpus,
                 "monitor": encode_object(self.search.monitor(suggestion)),
+                "report_ahead": True,  # FIFO: nothing pauses these trials
             }
         self.in_flight[trial_id] = config
         self._changed()

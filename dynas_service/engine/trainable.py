@@ -8,7 +8,10 @@ individual and where its model starts:
   models), ``source`` (a checkpoint directory to start from, or ``None``), ``seed``,
   ``monitor`` (an encoded :class:`~dynas_service.search.TrialMonitor`, or ``None`` to train
   until the scheduler stops or pauses the trial), ``adopt_checkpoint`` (optional: continue
-  from any checkpoint Tune restores, as Ray's own PopulationBasedTraining expects).
+  from any checkpoint Tune restores, as Ray's own PopulationBasedTraining expects),
+  ``report_ahead`` (optional, for trials no scheduler pauses: train epoch k+1 while epoch
+  k's result travels to the driver; Tune's function trainable otherwise blocks in
+  ``report`` until the driver has handled the result, 10-17 ms per epoch measured).
 
 Start rule: Tune's own latest checkpoint if it belongs to the same individual (a restore
 after a pause or a failure), else ``source`` (a clone or a resumed job), else a fresh model.
@@ -27,10 +30,14 @@ import base64
 import json
 import os
 import pickle
+import queue
+import shutil
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
@@ -162,8 +169,35 @@ def train_individual(config: dict[str, Any], data: TrainingData) -> None:
     """Train ``config``'s individual epoch after epoch (see the module docstring)."""
     torch.set_num_threads(max(1, int(config.get("cpus", 1))))
     device = _device()
-    X_train, y_train, X_val, y_val = _tensors(data, device)
     model, optimizer, meta = _start(config, data, device)
+    epochs = _epochs(config, data, _tensors(data, device), model, optimizer, meta)
+    if config.get("report_ahead"):
+        epochs = run_ahead(epochs, discard=_discard)
+    for metrics, directory in epochs:
+        try:
+            if directory is None:
+                tune.report(metrics)
+            else:
+                tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+        finally:
+            _discard((metrics, directory))
+
+
+Epoch = tuple[dict[str, Any], str | None]  # (reported metrics, checkpoint directory or None)
+
+
+def _discard(item: Epoch) -> None:
+    if item[1] is not None:
+        shutil.rmtree(item[1], ignore_errors=True)
+
+
+def _epochs(config: dict[str, Any], data: TrainingData, tensors: tuple[torch.Tensor, ...],
+            model: Any, optimizer: Any, meta: dict[str, Any]) -> Iterator[Epoch]:
+    """Train and yield one :data:`Epoch` per epoch until the monitor says stop (or forever).
+
+    A checkpoint directory is a fresh temporary directory the consumer deletes.
+    """
+    X_train, y_train, X_val, y_val = tensors
     hp = config["hyperparameters"]
     set_learning_rate(optimizer, float(hp["learning_rate"]))
     same = meta.get("individual_id") == config["individual_id"]
@@ -200,25 +234,74 @@ def train_individual(config: dict[str, Any], data: TrainingData) -> None:
             "individual_id": config["individual_id"], "parent_id": config.get("parent_id"),
             "origin": config.get("origin", "fresh"),
         }
-        lineage = {k: metrics[k] for k in ("individual_id", "parent_id", "epoch", "age",
-                                            "reg_strength", VALUE, "metric_name",
-                                            "higher_is_better")}
-        lineage.update(hyperparameters=hp, pid=os.getpid(), node_id=node_id,
-                       monitor=None if monitor is None else encode_object(monitor))
         improved = own_best is None or (result.val_metric > own_best if result.higher_is_better
                                         else result.val_metric < own_best)
         if improved:
             own_best = result.val_metric
         run_epochs += 1
         ahead = generation_epochs is not None and run_epochs >= every
+        directory = None
         if improved or ahead or run_epochs % every == 0:
-            with tempfile.TemporaryDirectory() as directory:
-                save_checkpoint(directory, model, optimizer, {"epoch": epoch, "age": age})
-                (Path(directory) / ENGINE_FILE).write_text(json.dumps(lineage))
-                tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
-        else:
-            tune.report(metrics)
+            lineage = {k: metrics[k] for k in ("individual_id", "parent_id", "epoch", "age",
+                                                "reg_strength", VALUE, "metric_name",
+                                                "higher_is_better")}
+            lineage.update(hyperparameters=hp, pid=os.getpid(), node_id=node_id,
+                           monitor=None if monitor is None else encode_object(monitor))
+            directory = tempfile.mkdtemp(prefix="dynas-checkpoint-")
+            save_checkpoint(directory, model, optimizer, {"epoch": epoch, "age": age})
+            (Path(directory) / ENGINE_FILE).write_text(json.dumps(lineage))
+        yield metrics, directory
         if decision is not None and decision.stop:
             return
         if decision is not None and decision.reg_strength is not None:
             reg = float(decision.reg_strength)
+
+
+T = TypeVar("T")
+
+
+def run_ahead(items: Iterator[T], discard: Callable[[T], None], depth: int = 1) -> Iterator[T]:
+    """Iterate ``items`` on a background thread that stays up to ``depth`` items ahead.
+
+    Exceptions of ``items`` are raised to the consumer. When the consumer stops early
+    (``close``, an exception, or Tune ending the trial with ``SystemExit`` inside
+    ``report``), the producer stops after the item it is computing; items produced but
+    never consumed are passed to ``discard``.
+    """
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    halt = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not halt.is_set():
+                    try:
+                        slots.put(("item", item), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                else:
+                    discard(item)
+                    return
+            slots.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put(("error", exc))
+
+    threading.Thread(target=produce, name="train-ahead", daemon=True).start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        halt.set()
+        while True:  # the producer may block on a full queue until it sees ``halt``
+            try:
+                kind, value = slots.get_nowait()
+            except queue.Empty:
+                break
+            if kind == "item":
+                discard(value)
