@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from ray import tune
 
 from dynas_service.engine.best import BestWriter, is_better
-from dynas_service.engine.trainable import VALUE, read_engine_meta
+from dynas_service.engine.trainable import ENGINE_FILE, VALUE, read_engine_meta
 from dynas_service.events import BestRecord, EpochRecord, IndividualInfo, SearchObserver
 
 _log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class EngineCallback(tune.Callback):
         self.best = best
         self.clock = clock
         self.seen: set[str] = set()
+        self.reported: set[tuple[str, int]] = set()  # (individual, epoch) of every result
         self.n_epochs = 0
 
     def __reduce__(self) -> Any:
@@ -56,6 +58,7 @@ class EngineCallback(tune.Callback):
         now = self.clock.now()
         self.n_epochs += 1
         individual = str(result["individual_id"])
+        self.reported.add((individual, int(result["epoch"])))
         hyper = dict(trial.config.get("hyperparameters", {}))
         if individual not in self.seen:
             if not self.seen:
@@ -77,21 +80,41 @@ class EngineCallback(tune.Callback):
         previous = self.latest.get(trial.trial_id)
         self.latest[trial.trial_id] = checkpoint
         try:
-            self._publish_if_best(trial, checkpoint)
+            self._publish_if_best(trial.trial_id, checkpoint)
         finally:
             if previous is not None and previous.path != checkpoint.path:
                 delete_checkpoint(previous)
 
-    def _publish_if_best(self, trial: Any, checkpoint: Any) -> None:
+    def adopt_unregistered(self, experiment_dir: Path) -> None:
+        """Offer the checkpoints of reported epochs persisted under a local
+        ``experiment_dir`` as the best.
+
+        Tune registers a reported checkpoint with a second round trip to the trial (its
+        ``save``); a run that stops in between leaves the checkpoint on storage but never
+        calls :meth:`on_checkpoint`, and it may hold the best reported model. Checkpoints
+        of results the driver never received are not adopted (the best stays the best
+        *reported* epoch, as observers saw it). Called once when a run ends; unreadable
+        (torn) checkpoints are skipped.
+        """
+        for meta in sorted(experiment_dir.glob(f"trial-*/checkpoint_*/{ENGINE_FILE}")):
+            trial_id = meta.parent.parent.name.removeprefix("trial-")
+            try:
+                self._publish_if_best(trial_id, tune.Checkpoint.from_directory(str(meta.parent)))
+            except Exception:
+                _log.warning("skipped an unreadable checkpoint %s", meta.parent, exc_info=True)
+
+    def _publish_if_best(self, trial_id: str, checkpoint: Any) -> None:
+        """Publish ``checkpoint`` if it beats the best and its epoch's result was reported
+        (the best is always an epoch the observers saw)."""
         with checkpoint.as_directory() as directory:
             meta = read_engine_meta(directory)
             if VALUE not in meta or not is_better(
                 float(meta[VALUE]), self.best.value, bool(meta["higher_is_better"])
-            ):
+            ) or (str(meta["individual_id"]), int(meta["epoch"])) not in self.reported:
                 return
             record = BestRecord(
                 metric=str(meta["metric_name"]), value=float(meta[VALUE]),
-                higher_is_better=bool(meta["higher_is_better"]), trial_id=trial.trial_id,
+                higher_is_better=bool(meta["higher_is_better"]), trial_id=trial_id,
                 individual_id=str(meta["individual_id"]), epoch=int(meta["epoch"]),
                 found_at_s=self.clock.now(), hyperparameters=dict(meta["hyperparameters"]),
                 layer_sizes=[], parameters=0, model_path="",

@@ -112,6 +112,8 @@ def _run(request: SearchRequest, layout: JobLayout, observer: SearchObserver,
     try:
         _fit(request, plan, data, storage, callback, JobStopper(str(layout.stop_file), deadline))
     finally:
+        if "://" not in storage:  # local or shared path: a best Tune never registered
+            callback.adopt_unregistered(Path(storage) / plan.experiment_name)
         plan.save(clock.now())
     return "stopped" if layout.stop_file.exists() else "finished"
 
