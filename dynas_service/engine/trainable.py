@@ -27,6 +27,7 @@ holds architecture, weights and optimizer state (``nn.save_checkpoint``) plus
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import pickle
@@ -34,7 +35,7 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -173,14 +174,17 @@ def train_individual(config: dict[str, Any], data: TrainingData) -> None:
     epochs = _epochs(config, data, _tensors(data, device), model, optimizer, meta)
     if config.get("report_ahead"):
         epochs = run_ahead(epochs, discard=_discard)
-    for metrics, directory in epochs:
-        try:
-            if directory is None:
-                tune.report(metrics)
-            else:
-                tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
-        finally:
-            _discard((metrics, directory))
+    # Closed explicitly: Tune ends a trial by raising SystemExit inside ``report``, and the
+    # producer thread of ``run_ahead`` must stop then, not whenever the generator is freed.
+    with contextlib.closing(epochs):
+        for metrics, directory in epochs:
+            try:
+                if directory is None:
+                    tune.report(metrics)
+                else:
+                    tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+            finally:
+                _discard((metrics, directory))
 
 
 Epoch = tuple[dict[str, Any], str | None]  # (reported metrics, checkpoint directory or None)
@@ -192,7 +196,7 @@ def _discard(item: Epoch) -> None:
 
 
 def _epochs(config: dict[str, Any], data: TrainingData, tensors: tuple[torch.Tensor, ...],
-            model: Any, optimizer: Any, meta: dict[str, Any]) -> Iterator[Epoch]:
+            model: Any, optimizer: Any, meta: dict[str, Any]) -> Generator[Epoch, None, None]:
     """Train and yield one :data:`Epoch` per epoch until the monitor says stop (or forever).
 
     A checkpoint directory is a fresh temporary directory the consumer deletes.
@@ -260,7 +264,8 @@ def _epochs(config: dict[str, Any], data: TrainingData, tensors: tuple[torch.Ten
 T = TypeVar("T")
 
 
-def run_ahead(items: Iterator[T], discard: Callable[[T], None], depth: int = 1) -> Iterator[T]:
+def run_ahead(items: Iterator[T], discard: Callable[[T], None],
+              depth: int = 1) -> Generator[T, None, None]:
     """Iterate ``items`` on a background thread that stays up to ``depth`` items ahead.
 
     Exceptions of ``items`` are raised to the consumer. When the consumer stops early
