@@ -34,17 +34,17 @@ class BestCache:
         """The job's body: cached if younger than ``ttl``; else one ``load()`` refreshes
         it, and meanwhile the previous body is answered if younger than ``2 * ttl``; other
         requests wait for that load (and get its exception, for example a 404)."""
-        entry = self._entries.get(job_id)
-        age = float("inf") if entry is None else time.monotonic() - entry[0]
-        if entry is not None and age <= self.ttl:
-            return entry[1]
+        stamp, body = self._entries.get(job_id, (float("-inf"), b""))
+        age = time.monotonic() - stamp
+        if age <= self.ttl:
+            return body
         task = self._loading.get(job_id)
         if task is None:
             task = asyncio.ensure_future(self._load(job_id, load))
             task.add_done_callback(_consume_exception)
             self._loading[job_id] = task
-        if entry is not None and age <= 2 * self.ttl:
-            return entry[1]
+        if age <= 2 * self.ttl:
+            return body
         return await asyncio.shield(task)
 
     async def _load(self, job_id: str, load: Callable[[], Awaitable[bytes]]) -> bytes:

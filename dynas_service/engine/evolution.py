@@ -15,7 +15,6 @@ stopped. Slots that error (after Tune's retries) or stay silent longer than
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from ray.tune.schedulers import FIFOScheduler, TrialScheduler
 from ray.tune.search import Searcher
 
 from dynas_service.engine.generation import Generation, decision_config
-from dynas_service.engine.state import snapshot_checkpoint
+from dynas_service.engine.state import collect_snapshots, snapshot_checkpoint
 from dynas_service.engine.trainable import VALUE
 from dynas_service.search import Clone, Continue, Evolution, SlotDecision
 
@@ -150,7 +149,7 @@ class EvolutionCoordinator:
                 new.started.add(trial.trial_id)  # keeps running: its next epochs count
                 new.last_report[trial.trial_id] = time.monotonic()
         self.gen = new
-        self._collect_snapshots()
+        collect_snapshots(self.snapshot_dir, self.configs())
         self.evolve_seconds.append(time.perf_counter() - start)
         if self.on_generation is not None:
             self.on_generation(self)
@@ -180,15 +179,6 @@ class EvolutionCoordinator:
     def configs(self) -> list[dict[str, Any]]:
         """Every config of the current generation (slots and queued), for persistence."""
         return [*self.gen.plan.values(), *self.gen.queue]
-
-    def _collect_snapshots(self) -> None:
-        """Delete snapshots no slot of the current generation may still start from."""
-        keep = {Path(c["source"]).name for c in [*self.gen.plan.values(), *self.gen.queue]
-                if c.get("source")}
-        if self.snapshot_dir.is_dir():
-            for path in self.snapshot_dir.iterdir():
-                if path.name not in keep and not path.name.startswith("."):
-                    shutil.rmtree(path, ignore_errors=True)
 
     # -- failures -----------------------------------------------------------------------
     def drop(self, trial_id: str) -> None:

@@ -9,7 +9,6 @@ of their latest checkpoint).
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,12 @@ from dynas_service.engine.evolution import (
 )
 from dynas_service.engine.layout import JobLayout
 from dynas_service.engine.request import SearchRequest
-from dynas_service.engine.state import load_state, save_state, snapshot_checkpoint
+from dynas_service.engine.state import (
+    collect_snapshots,
+    load_state,
+    save_state,
+    snapshot_checkpoint,
+)
 from dynas_service.search import Evolution, EvolutionConfig
 
 
@@ -61,7 +65,7 @@ class Plan:
             self.state["resume_configs"] = self._unfinished_configs()
         save_state(self.layout.state_dir, self.state)
         if self.searcher is not None:
-            self._collect_snapshots()
+            collect_snapshots(self.layout.models_dir, self.state["resume_configs"])
 
     def _unfinished_configs(self) -> list[dict[str, Any]]:
         assert self.searcher is not None
@@ -77,14 +81,6 @@ class Plan:
                                                         self.layout.models_dir / name)}
             configs.append(config)
         return configs
-
-    def _collect_snapshots(self) -> None:
-        """Delete snapshots that the saved state no longer starts a trial from."""
-        keep = {Path(c["source"]).name for c in self.state["resume_configs"] if c.get("source")}
-        if self.layout.models_dir.is_dir():
-            for path in self.layout.models_dir.iterdir():
-                if path.name not in keep and not path.name.startswith("."):
-                    shutil.rmtree(path, ignore_errors=True)
 
 
 def build_plan(request: SearchRequest, layout: JobLayout, workers: int, storage: str,

@@ -67,3 +67,12 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def collect_snapshots(directory: Path, configs: list[dict[str, Any]]) -> None:
+    """Delete the snapshots in ``directory`` that none of ``configs`` starts from."""
+    keep = {Path(c["source"]).name for c in configs if c.get("source")}
+    if directory.is_dir():
+        for path in directory.iterdir():
+            if path.name not in keep and not path.name.startswith("."):
+                shutil.rmtree(path, ignore_errors=True)

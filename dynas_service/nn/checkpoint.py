@@ -61,12 +61,13 @@ def load_checkpoint(
     directory: str | Path, *, device: str | torch.device = "cpu"
 ) -> tuple[DynamicNet, torch.optim.Adam, dict[str, Any]]:
     """Rebuild the model (at its saved sizes), its Adam and the ``extra`` dict."""
-    model, meta = _load_model(Path(directory), device)
+    path = Path(directory)
+    model, meta = _load_model(path, device)
     groups = meta["param_groups"]
     if not isinstance(groups, list) or not groups:
-        raise ValueError(f"{Path(directory) / _META_FILE}: param_groups must be a non-empty list")
+        raise ValueError(f"{path / _META_FILE}: param_groups must be a non-empty list")
     optimizer = make_optimizer(model, float(groups[0]["lr"]))
-    flat = load_file(str(Path(directory) / _OPTIMIZER_FILE), device=str(torch.device(device)))
+    flat = load_file(str(path / _OPTIMIZER_FILE), device=str(torch.device(device)))
     optimizer.load_state_dict(
         {"state": _unflatten_optimizer_state(flat), "param_groups": _json_groups(groups)}
     )
