@@ -7,7 +7,8 @@ Starts a real uvicorn server (own data dir, MLflow sqlite store) with its embedd
 on digits and measures, side by side:
 
 1. the time from ``POST /jobs`` to the first ``200`` of ``GET /jobs/{id}/best`` (warm
-   service: server and Ray already up; the runner process still starts cold);
+   service: server, Ray and a standby runner already up), for the first job and for
+   ``--first-best-jobs`` more submitted one after the other;
 2. ``GET /jobs/{id}/best`` latency (p50/p99/max, errors) with ``--clients`` concurrent
    clients while the job trains on every core, and the same with the service idle.
 Prints one JSON object.
@@ -137,6 +138,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--budget", type=float, default=90)
     parser.add_argument(
+        "--first-best-jobs",
+        type=int,
+        default=3,
+        help="jobs submitted one after the other (each on a warm service, stopped after its "
+        "first best) to measure POST -> first best again",
+    )
+    parser.add_argument(
         "--interval",
         type=float,
         default=0.1,
@@ -182,6 +190,16 @@ def wait_warm(client: httpx.Client, timeout: float = 180) -> float:
     raise RuntimeError(f"the service did not get warm in {timeout} s: {health}")
 
 
+def first_best_then_stop(client: httpx.Client, budget: float) -> float:
+    """On a warm service: POST -> first best of a new job, which is then stopped."""
+    wait_warm(client)
+    job_id, seconds = first_best(client, budget)
+    client.post(f"/jobs/{job_id}/stop")
+    while client.get(f"/jobs/{job_id}").json()["status"] not in ("stopped", "finished", "failed"):
+        time.sleep(0.2)
+    return round(seconds, 2)
+
+
 def measure(server: LiveServer, args: argparse.Namespace) -> dict[str, Any]:
     client = httpx.Client(base_url=server.url, timeout=30)
     warm_after = wait_warm(client)
@@ -196,12 +214,14 @@ def measure(server: LiveServer, args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(0.5)
     idle_polling = timed_phase(client, url, args.clients, args.seconds / 2, args.interval)
     idle = timed_phase(client, url, args.clients, args.seconds / 2, 0.0)
+    again = [first_best_then_stop(client, args.budget) for _ in range(args.first_best_jobs)]
     return {
         "command": " ".join(
             [sys.executable.rsplit("/", 1)[-1], "-m", "benchmarks.api_latency", *sys.argv[1:]]
         ),
         "service_warm_after_s": round(warm_after, 2),
         "post_to_first_best_s": round(to_first_best, 2),
+        "post_to_first_best_next_jobs_s": again,
         "clients": args.clients,
         "poll_interval_s": args.interval,
         "polling_while_training": polling,

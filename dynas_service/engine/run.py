@@ -11,6 +11,7 @@ from typing import Any
 import ray
 from ray import tune
 
+from dynas_service.engine import warm_workers
 from dynas_service.engine.best import BestWriter, read_trace
 from dynas_service.engine.callback import EngineCallback, JobClock
 from dynas_service.engine.layout import JobLayout
@@ -23,13 +24,18 @@ from dynas_service.events import SearchObserver
 _log = logging.getLogger(__name__)
 
 
-def ensure_ray() -> None:
-    """Join ``RAY_ADDRESS`` if set, else start a local Ray; no-op if Ray is initialized."""
+def ensure_ray() -> bool:
+    """Join ``RAY_ADDRESS`` if set, else start a local Ray; False if Ray was initialized.
+
+    The job's workers import the trainable as they start
+    (:mod:`dynas_service.engine.warm_workers`).
+    """
     if ray.is_initialized():
-        return
+        return False
     address = os.environ.get("RAY_ADDRESS") or "local"
     ray.init(address=address, include_dashboard=False, log_to_driver=False,
-             ignore_reinit_error=True)
+             ignore_reinit_error=True, runtime_env=warm_workers.runtime_env())
+    return True
 
 
 def load_training_data(request: SearchRequest) -> TrainingData:
@@ -86,7 +92,10 @@ def run_search(request: SearchRequest, job_dir: Path, observer: SearchObserver, 
 
 def _run(request: SearchRequest, layout: JobLayout, observer: SearchObserver,
          resume: bool) -> str:
-    ensure_ray()
+    if ensure_ray() and os.environ.get("RAY_ADDRESS"):
+        # Joined a running cluster just now: its idle workers start while Tune sets up
+        # (a new local Ray prestarts workers for its first driver by itself).
+        warm_workers.prestart()
     layout.stop_file.unlink(missing_ok=True)  # a stop request of an earlier run
     data = load_training_data(request)
     storage = request.storage_uri or str(layout.ray_dir)

@@ -3,8 +3,10 @@
 A standby is a runner started ahead of time (``python -m dynas_service.jobs.runner
 --standby``) that has already imported torch, Ray, the engine and MLflow and waits for a
 job id on its stdin; handing it a job saves those seconds of the time to the first best.
-After each hand-over a new standby is started in the background. A standby whose API
-dies sees end-of-file on stdin and exits. Runners run in their own session so they
+After each hand-over a new standby is started in the background, ``REFILL_DELAY_S`` later:
+its imports and its warm Ray workers (``engine/warm_workers.py``) would otherwise take the
+CPU from the job that was just handed over while that job starts its first trials. A
+standby whose API dies sees end-of-file on stdin and exits. Runners run in their own session so they
 outlive the API.
 """
 
@@ -22,6 +24,7 @@ from pathlib import Path
 
 _log = logging.getLogger(__name__)
 RUNNER = [sys.executable, "-m", "dynas_service.jobs.runner"]
+REFILL_DELAY_S = 10.0
 
 
 class RunnerLauncher:
@@ -45,7 +48,7 @@ class RunnerLauncher:
         child = self._hand_over(spare, job_id, resume) if spare is not None else None
         if child is None:
             child = self._start_direct(job_id, job_dir, resume)
-        self.refill()
+        self.refill(delay_s=REFILL_DELAY_S)
         return child
 
     def _hand_over(
@@ -73,10 +76,13 @@ class RunnerLauncher:
                 start_new_session=True,
             )
 
-    def refill(self) -> None:
-        """Start a standby in the background unless one exists (no-op when disabled)."""
+    def refill(self, delay_s: float = 0.0) -> None:
+        """Start a standby in the background (after ``delay_s``) unless one exists by then
+        (no-op when disabled)."""
         if self._use_standby and not self._closed:
-            threading.Thread(target=self._start_spare, name="standby-runner", daemon=True).start()
+            timer = threading.Timer(delay_s, self._start_spare)
+            timer.name, timer.daemon = "standby-runner", True
+            timer.start()
 
     def _start_spare(self) -> None:
         with self._lock:

@@ -158,7 +158,11 @@ class LocalRayHead:
         if self._niceness and shutil.which("nice"):
             # Ray's workers inherit the raylet's priority: trials yield the CPU to the API.
             command = ["nice", "-n", str(self._niceness), *command]
-        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **self.auth_env()}
+        env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **self.auth_env(),
+               # Runners prestart warm workers for their trials themselves
+               # (engine/warm_workers.py); Ray's own prestart for the first driver would
+               # start a second, unusable set (the job's runtime env, not the trials').
+               "RAY_prestart_worker_first_driver": "false"}
         env.pop("RAY_AUTH_TOKEN", None)  # a token in our environment must not win over ours
         _log.info("starting the embedded Ray head: %s", " ".join(command))
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)

@@ -190,8 +190,8 @@ def _sync_best(store: JobStore, job_id: str, job_dir: Path) -> None:
 
 
 def prewarm(settings: Settings) -> None:
-    """Import what a run needs (torch, Ray, Tune, scikit-learn, MLflow) and join the Ray
-    cluster before a job arrives."""
+    """Import what a run needs (torch, Ray, Tune, scikit-learn, MLflow), join the Ray
+    cluster and wait for warm trial workers before a job arrives."""
     try:
         importlib.import_module("sklearn.datasets")  # the digits loader
         importlib.import_module("dynas_service.nn")  # torch
@@ -201,9 +201,11 @@ def prewarm(settings: Settings) -> None:
         importlib.import_module("ray.air.integrations.mlflow")
         address = os.environ.get("RAY_ADDRESS")
         if address and gcs_reachable(address, timeout=5):
+            from dynas_service.engine import warm_workers
             from dynas_service.engine.run import ensure_ray
 
             ensure_ray()
+            warm_workers.warm(timeout_s=20)  # the first trials start on warm workers
         if settings.resolved_mlflow_uri() is not None:
             importlib.import_module("dynas_service.tracking.observer")  # MLflow
     except Exception:
