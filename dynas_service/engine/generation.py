@@ -92,4 +92,5 @@ def decision_config(decision: SlotDecision, previous: dict[str, Any] | None, *,
         "hyperparameters": dict(decision.genome), "source": source,
         "seed": trial_seed(seed, decision.individual_id), "cpus": cpus,
         "epochs": int(decision.epochs), "generation": generation, "monitor": None,
+        "report_ahead": True,  # up to the generation's last epoch (see .trainable)
     }

@@ -9,9 +9,11 @@ individual and where its model starts:
   ``monitor`` (an encoded :class:`~dynas_service.search.TrialMonitor`, or ``None`` to train
   until the scheduler stops or pauses the trial), ``adopt_checkpoint`` (optional: continue
   from any checkpoint Tune restores, as Ray's own PopulationBasedTraining expects),
-  ``report_ahead`` (optional, for trials no scheduler pauses: train epoch k+1 while epoch
-  k's result travels to the driver; Tune's function trainable otherwise blocks in
-  ``report`` until the driver has handled the result, 10-17 ms per epoch measured).
+  ``report_ahead`` (optional: train epoch k+1 while epoch k's result travels to the
+  driver; Tune's function trainable otherwise blocks in ``report`` until the driver has
+  handled the result, 10-17 ms per epoch measured). Never past an epoch on which a
+  scheduler may pause the trial: an evolution slot's last epoch of its generation and
+  every epoch after it (the epoch trained ahead would be thrown away).
 
 Start rule: Tune's own latest checkpoint if it belongs to the same individual (a restore
 after a pause or a failure), else ``source`` (a clone or a resumed job), else a fresh model.
@@ -38,7 +40,7 @@ import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import torch
@@ -173,31 +175,37 @@ def train_individual(config: dict[str, Any], data: TrainingData) -> None:
     model, optimizer, meta = _start(config, data, device)
     epochs = _epochs(config, data, _tensors(data, device), model, optimizer, meta)
     if config.get("report_ahead"):
-        epochs = run_ahead(epochs, discard=_discard)
+        epochs = run_ahead(epochs, discard=_discard, wait_after=lambda item: item.pausable)
     # Closed explicitly: Tune ends a trial by raising SystemExit inside ``report``, and the
     # producer thread of ``run_ahead`` must stop then, not whenever the generator is freed.
     with contextlib.closing(epochs):
-        for metrics, directory in epochs:
+        for item in epochs:
             try:
-                if directory is None:
-                    tune.report(metrics)
+                if item.directory is None:
+                    tune.report(item.metrics)
                 else:
-                    tune.report(metrics, checkpoint=tune.Checkpoint.from_directory(directory))
+                    tune.report(item.metrics,
+                                checkpoint=tune.Checkpoint.from_directory(item.directory))
             finally:
-                _discard((metrics, directory))
+                _discard(item)
 
 
-Epoch = tuple[dict[str, Any], str | None]  # (reported metrics, checkpoint directory or None)
+class Epoch(NamedTuple):
+    """One trained epoch, ready to report."""
+
+    metrics: dict[str, Any]
+    directory: str | None  # a checkpoint to report with it
+    pausable: bool  # a scheduler may pause the trial on this result
 
 
 def _discard(item: Epoch) -> None:
-    if item[1] is not None:
-        shutil.rmtree(item[1], ignore_errors=True)
+    if item.directory is not None:
+        shutil.rmtree(item.directory, ignore_errors=True)
 
 
 def _epochs(config: dict[str, Any], data: TrainingData, tensors: tuple[torch.Tensor, ...],
             model: Any, optimizer: Any, meta: dict[str, Any]) -> Generator[Epoch, None, None]:
-    """Train and yield one :data:`Epoch` per epoch until the monitor says stop (or forever).
+    """Train and yield one :class:`Epoch` per epoch until the monitor says stop (or forever).
 
     A checkpoint directory is a fresh temporary directory the consumer deletes.
     """
@@ -243,9 +251,9 @@ def _epochs(config: dict[str, Any], data: TrainingData, tensors: tuple[torch.Ten
         if improved:
             own_best = result.val_metric
         run_epochs += 1
-        ahead = generation_epochs is not None and run_epochs >= every
+        pausable = generation_epochs is not None and run_epochs >= every
         directory = None
-        if improved or ahead or run_epochs % every == 0:
+        if improved or pausable or run_epochs % every == 0:
             lineage = {k: metrics[k] for k in ("individual_id", "parent_id", "epoch", "age",
                                                 "reg_strength", VALUE, "metric_name",
                                                 "higher_is_better")}
@@ -254,7 +262,7 @@ def _epochs(config: dict[str, Any], data: TrainingData, tensors: tuple[torch.Ten
             directory = tempfile.mkdtemp(prefix="dynas-checkpoint-")
             save_checkpoint(directory, model, optimizer, {"epoch": epoch, "age": age})
             (Path(directory) / ENGINE_FILE).write_text(json.dumps(lineage))
-        yield metrics, directory
+        yield Epoch(metrics, directory, pausable)
         if decision is not None and decision.stop:
             return
         if decision is not None and decision.reg_strength is not None:
@@ -264,10 +272,13 @@ def _epochs(config: dict[str, Any], data: TrainingData, tensors: tuple[torch.Ten
 T = TypeVar("T")
 
 
-def run_ahead(items: Iterator[T], discard: Callable[[T], None],
-              depth: int = 1) -> Generator[T, None, None]:
+def run_ahead(items: Iterator[T], discard: Callable[[T], None], depth: int = 1,
+              wait_after: Callable[[T], bool] | None = None) -> Generator[T, None, None]:
     """Iterate ``items`` on a background thread that stays up to ``depth`` items ahead.
 
+    After an item for which ``wait_after(item)`` is true the producer waits until the
+    consumer is done with it (asks for the next one) before it computes the next: the
+    consumer may end the iteration there, and work done ahead would be thrown away.
     Exceptions of ``items`` are raised to the consumer. When the consumer stops early
     (``close``, an exception, or Tune ending the trial with ``SystemExit`` inside
     ``report``), the producer stops after the item it is computing; items produced but
@@ -275,10 +286,14 @@ def run_ahead(items: Iterator[T], discard: Callable[[T], None],
     """
     slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
     halt = threading.Event()
+    asked = threading.Condition()
+    requests = 0  # items the consumer asked for so far
 
     def produce() -> None:
+        made = 0
         try:
             for item in items:
+                made += 1
                 while not halt.is_set():
                     try:
                         slots.put(("item", item), timeout=0.1)
@@ -288,6 +303,12 @@ def run_ahead(items: Iterator[T], discard: Callable[[T], None],
                 else:
                     discard(item)
                     return
+                if wait_after is not None and wait_after(item):
+                    with asked:
+                        while requests <= made and not halt.is_set():
+                            asked.wait(0.1)
+                    if halt.is_set():
+                        return
             slots.put(("end", None))
         except BaseException as exc:  # handed to the consumer, raised there
             slots.put(("error", exc))
@@ -295,6 +316,9 @@ def run_ahead(items: Iterator[T], discard: Callable[[T], None],
     threading.Thread(target=produce, name="train-ahead", daemon=True).start()
     try:
         while True:
+            with asked:
+                requests += 1
+                asked.notify_all()
             kind, value = slots.get()
             if kind == "end":
                 return

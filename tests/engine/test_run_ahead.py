@@ -12,16 +12,17 @@ import pytest
 from dynas_service.engine.trainable import run_ahead
 
 
+def counted(n: int, produced: list[int]) -> Iterator[int]:
+    """0..n-1, each appended to ``produced`` when it is made."""
+    for i in range(n):
+        produced.append(i)
+        yield i
+
+
 def test_items_arrive_in_order_and_the_producer_runs_ahead() -> None:
     produced: list[int] = []
-
-    def items() -> Iterator[int]:
-        for i in range(5):
-            produced.append(i)
-            yield i
-
     consumed = []
-    ahead = run_ahead(items(), discard=lambda _: None)
+    ahead = run_ahead(counted(5, produced), discard=lambda _: None)
     for value in ahead:
         time.sleep(0.05)  # a slow consumer: the producer is already on the next item
         consumed.append((value, len(produced)))
@@ -61,3 +62,15 @@ def test_stopping_early_discards_unconsumed_items_and_stops_the_producer() -> No
             ahead.close()
     assert finished.wait(5), "the producer kept running"
     assert discarded and all(i > 1 for i in discarded)  # produced, never consumed
+
+
+def test_the_producer_waits_after_an_item_the_consumer_may_end_on() -> None:
+    produced: list[int] = []
+    seen = []
+    gated = run_ahead(counted(5, produced), discard=lambda _: None, wait_after=lambda i: i == 2)
+    for value in gated:
+        time.sleep(0.1)  # a slow consumer: time for the producer to run ahead if it may
+        seen.append((value, len(produced)))
+    assert [v for v, _ in seen] == [0, 1, 2, 3, 4]
+    assert dict(seen)[1] == 3  # ran ahead past item 1 ...
+    assert dict(seen)[2] == 3  # ... but not past item 2 while it was consumed
