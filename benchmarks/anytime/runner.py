@@ -48,12 +48,18 @@ def ensure_ray(cpus: int) -> None:
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [root, *paths] if p)
     import ray
 
+    from dynas_service.engine import warm_workers
+
     if not ray.is_initialized():
         ray.init(
             address="local",
             num_cpus=cpus,
             include_dashboard=False,
             log_to_driver=False,
+            # Workers import torch and the trainables as they start, like the service's;
+            # warm ones are prestarted before each run (``run_one``), not by Ray itself.
+            runtime_env=warm_workers.runtime_env(),
+            _system_config={"prestart_worker_first_driver": False},
         )  # "local": a private instance, never a cluster another process started
 
 
@@ -82,6 +88,13 @@ def run_one(data: BenchDataset, method: str, seed: int, config: BenchConfig) -> 
         data.classification,
     )
     log = EpochLog()
+    warm = 0
+    if spec.framework in ("dynas", "ray-tune"):
+        # Every Tune-based run (dynas and stock Tune alike) starts on warm trial workers,
+        # as a job of the service does; prestarted outside the method's clock.
+        from dynas_service.engine import warm_workers
+
+        warm = warm_workers.warm(workers_per_node=config.cpus)
     load_start = load_average()
     start = time.monotonic()
     try:
@@ -92,6 +105,7 @@ def run_one(data: BenchDataset, method: str, seed: int, config: BenchConfig) -> 
         _log.error("%s on %s seed %d failed:\n%s", method, data.key, seed, record.error)
     record.wall_s = log.elapsed()  # from the method's own clock start (log.start())
     record.extra["setup_s"] = round(time.monotonic() - start - record.wall_s, 3)
+    record.extra["warm_workers"] = warm
     record.extra["load_average"] = [load_start, load_average()]  # other processes' load
     record.epochs = log.points()
     shutil.rmtree(work_dir, ignore_errors=True)  # checkpoints are large and not needed

@@ -90,6 +90,12 @@ METHODS: dict[str, Method] = {
             _DYNAS,
             _dynas("evolution", True, age_penalty="stagnation", focus_best=1),
         ),
+        Method(
+            "dynas-evolution-stagnation-e10",  # 10 epochs per generation: ~15 % overhead
+            "dynas",
+            _DYNAS,
+            _dynas("evolution", True, age_penalty="stagnation", epochs_per_generation=10),
+        ),
         Method("tune-random", "ray-tune", f"{_TUNE}:run_tune_random"),
         Method("tune-asha", "ray-tune", f"{_TUNE}:run_tune_asha"),
         Method("tune-pbt", "ray-tune", f"{_TUNE}:run_tune_pbt"),
