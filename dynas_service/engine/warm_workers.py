@@ -47,7 +47,7 @@ def runtime_env() -> dict[str, Any]:
 
 def setup_worker() -> None:
     """Ray's setup hook in each worker: import what a trial needs, then leave a marker
-    for :func:`wait_warm`. Never raises (an exception in the hook would kill the worker;
+    for :func:`warm`. Never raises (an exception in the hook would kill the worker;
     a trial then imports on its own)."""
     try:
         import torch._dynamo  # noqa: F401  (see the module docstring)

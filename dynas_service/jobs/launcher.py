@@ -6,8 +6,8 @@ job id on its stdin; handing it a job saves those seconds of the time to the fir
 After each hand-over a new standby is started in the background, ``REFILL_DELAY_S`` later:
 its imports and its warm Ray workers (``engine/warm_workers.py``) would otherwise take the
 CPU from the job that was just handed over while that job starts its first trials. A
-standby whose API dies sees end-of-file on stdin and exits. Runners run in their own session so they
-outlive the API.
+standby whose API dies sees end-of-file on stdin and exits. Runners run in their own
+session so they outlive the API.
 """
 
 from __future__ import annotations
