@@ -94,7 +94,7 @@ def run_one(data: BenchDataset, method: str, seed: int, config: BenchConfig) -> 
         # as a job of the service does; prestarted outside the method's clock.
         from dynas_service.engine import warm_workers
 
-        warm = warm_workers.warm(workers_per_node=config.cpus)
+        warm = warm_workers.warm(config.cpus)
     load_start = load_average()
     start = time.monotonic()
     try:

@@ -92,14 +92,15 @@ def run_search(request: SearchRequest, job_dir: Path, observer: SearchObserver, 
 
 def _run(request: SearchRequest, layout: JobLayout, observer: SearchObserver,
          resume: bool) -> str:
-    if ensure_ray() and os.environ.get("RAY_ADDRESS"):
-        # Joined a running cluster just now: its idle workers start while Tune sets up
-        # (a new local Ray prestarts workers for its first driver by itself).
-        warm_workers.prestart()
+    joined = ensure_ray() and bool(os.environ.get("RAY_ADDRESS"))
     layout.stop_file.unlink(missing_ok=True)  # a stop request of an earlier run
+    workers = workers_for(request)
+    if joined:
+        # Joined a running cluster just now: the trials' workers start while Tune sets up
+        # (a new local Ray prestarts workers for its first driver by itself).
+        warm_workers.prestart(workers)
     data = load_training_data(request)
     storage = request.storage_uri or str(layout.ray_dir)
-    workers = workers_for(request)
     plan = build_plan(request, layout, workers, storage, resume)
     _log.info("search %s: %s on %s (%d train / %d validation samples), %d trials at once",
               request.job_id, request.algorithm, request.dataset, len(data.y_train),

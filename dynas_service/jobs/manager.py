@@ -60,6 +60,7 @@ def settings_env(settings: Settings, ray_address: str | None) -> dict[str, str]:
         "DYNAS_MLFLOW_EXPERIMENT": settings.mlflow_experiment,
         "DYNAS_MLFLOW_TRACKING_URI": settings.resolved_mlflow_uri() or "",
         "DYNAS_TRAINING_NICENESS": str(settings.training_niceness),
+        "DYNAS_WARM_WORKERS": str(settings.warm_workers),
     }
     if settings.storage_uri:
         env["DYNAS_STORAGE_URI"] = settings.storage_uri

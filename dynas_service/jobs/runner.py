@@ -205,7 +205,8 @@ def prewarm(settings: Settings) -> None:
             from dynas_service.engine.run import ensure_ray
 
             ensure_ray()
-            warm_workers.warm(timeout_s=20)  # the first trials start on warm workers
+            if settings.warm_workers:  # the first trials start on warm workers
+                warm_workers.warm(settings.warm_workers, timeout_s=20)
         if settings.resolved_mlflow_uri() is not None:
             importlib.import_module("dynas_service.tracking.observer")  # MLflow
     except Exception:

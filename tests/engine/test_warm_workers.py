@@ -47,3 +47,31 @@ def test_the_trial_runtime_env_is_the_job_env_merged_with_tunes_as_ray_dumps_it(
     assert merged == ('{"env_vars":{"B":"job","PL_DISABLE_FORK":"1"},'
                       '"worker_process_setup_hook":"m.f"}')
     assert json.loads(warm_workers.trial_runtime_env(""))["env_vars"]["PL_DISABLE_FORK"] == "1"
+
+
+def test_prestart_spreads_at_most_total_workers_one_per_cpu(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import ray
+
+    sent: list[tuple[str, int]] = []
+    nodes = [{"Alive": True, "Resources": {"CPU": 4.0}, "NodeManagerAddress": "a",
+              "NodeManagerPort": 1},
+             {"Alive": False, "Resources": {"CPU": 8.0}, "NodeManagerAddress": "dead",
+              "NodeManagerPort": 2},
+             {"Alive": True, "Resources": {"CPU": 4.0}, "NodeManagerAddress": "b",
+              "NodeManagerPort": 3},
+             {"Alive": True, "Resources": {"CPU": 4.0}, "NodeManagerAddress": "c",
+              "NodeManagerPort": 4}]
+    monkeypatch.setattr(ray, "is_initialized", lambda: True)
+    monkeypatch.setattr(ray, "nodes", lambda: nodes)
+    monkeypatch.setattr(warm_workers, "_request",
+                        lambda keep_alive_s: types.SimpleNamespace(num_workers=0))
+    monkeypatch.setattr(warm_workers, "_send",
+                        lambda address, request: sent.append((address, request.num_workers)))
+    assert warm_workers.prestart(6) == 6
+    assert sent == [("a:1", 4), ("b:3", 2)]
+    sent.clear()
+    assert warm_workers.prestart() == 12  # default: one per CPU of every alive node
+    assert sent == [("a:1", 4), ("b:3", 4), ("c:4", 4)]

@@ -58,7 +58,7 @@ def main() -> None:
     try:
         ensure_ray()
         started = time.monotonic()
-        seen_warm = warm_workers.warm(timeout_s=90)
+        seen_warm = warm_workers.warm(2, timeout_s=90)
         waited = time.monotonic() - started
         idle = idle_workers()
 
