@@ -96,6 +96,13 @@ METHODS: dict[str, Method] = {
             _DYNAS,
             _dynas("evolution", True, age_penalty="stagnation", epochs_per_generation=10),
         ),
+        Method(
+            "dynas-evolution-lowreg",  # starts at the range's lowest reg, not the thesis' top
+            "dynas",
+            _DYNAS,
+            _dynas("evolution", True, age_penalty="stagnation", initial_genome={
+                "learning_rate": 4e-4, "batch_size": 32, "reg_strength": 3.2e-5}),
+        ),
         Method("tune-random", "ray-tune", f"{_TUNE}:run_tune_random"),
         Method("tune-asha", "ray-tune", f"{_TUNE}:run_tune_asha"),
         Method("tune-pbt", "ray-tune", f"{_TUNE}:run_tune_pbt"),
