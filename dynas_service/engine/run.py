@@ -25,17 +25,17 @@ _log = logging.getLogger(__name__)
 
 
 def ensure_ray() -> bool:
-    """Join ``RAY_ADDRESS`` if set, else start a local Ray; False if Ray was initialized.
+    """Join ``RAY_ADDRESS`` if set, else start a local Ray; no-op if Ray is initialized.
 
-    The job's workers import the trainable as they start
-    (:mod:`dynas_service.engine.warm_workers`).
+    Returns True when this call joined a running cluster. The job's workers import the
+    trainable as they start (:mod:`dynas_service.engine.warm_workers`).
     """
     if ray.is_initialized():
         return False
-    address = os.environ.get("RAY_ADDRESS") or "local"
-    ray.init(address=address, include_dashboard=False, log_to_driver=False,
+    address = os.environ.get("RAY_ADDRESS")
+    ray.init(address=address or "local", include_dashboard=False, log_to_driver=False,
              ignore_reinit_error=True, runtime_env=warm_workers.runtime_env())
-    return True
+    return bool(address)
 
 
 def load_training_data(request: SearchRequest) -> TrainingData:
@@ -92,7 +92,7 @@ def run_search(request: SearchRequest, job_dir: Path, observer: SearchObserver, 
 
 def _run(request: SearchRequest, layout: JobLayout, observer: SearchObserver,
          resume: bool) -> str:
-    joined = ensure_ray() and bool(os.environ.get("RAY_ADDRESS"))
+    joined = ensure_ray()
     layout.stop_file.unlink(missing_ok=True)  # a stop request of an earlier run
     workers = workers_for(request)
     if joined:

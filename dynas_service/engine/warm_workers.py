@@ -34,6 +34,9 @@ import os
 import time
 from typing import Any
 
+import ray
+from ray.experimental import internal_kv
+
 _log = logging.getLogger(__name__)
 
 SETUP_HOOK = "dynas_service.engine.warm_workers.setup_worker"
@@ -56,9 +59,6 @@ def setup_worker() -> None:
     except Exception:
         _log.exception("pre-importing the trainable in a Ray worker failed")
     try:
-        import ray
-        from ray.experimental import internal_kv
-
         key = f"{ray.get_runtime_context().get_job_id()}:{os.getpid()}"
         internal_kv._internal_kv_put(key, b"", namespace=_NAMESPACE)
     except Exception:
@@ -67,16 +67,11 @@ def setup_worker() -> None:
 
 def _markers() -> list[bytes]:
     """This job's warm-worker markers (private API: Ray's internal KV store)."""
-    import ray
-    from ray.experimental import internal_kv
-
     prefix = f"{ray.get_runtime_context().get_job_id()}:".encode()
     return list(internal_kv._internal_kv_list(prefix, namespace=_NAMESPACE))
 
 
 def _forget(markers: list[bytes]) -> None:
-    from ray.experimental import internal_kv
-
     for key in markers:
         internal_kv._internal_kv_del(key, namespace=_NAMESPACE)
 
@@ -85,8 +80,6 @@ def warm(total: int | None = None, timeout_s: float = 60.0) -> int:
     """:func:`prestart` workers and wait (at most ``timeout_s``) until they imported what
     a trial needs; returns how many were seen warm. A worker that some actor takes before
     it is warm is not waited for past the timeout; best effort, never raises."""
-    import ray
-
     if not ray.is_initialized():
         return 0
     try:
@@ -113,8 +106,6 @@ def prestart(total: int | None = None, keep_alive_s: float = 3600.0) -> int:
     what Ray prestarts for a first driver), node after node. Returns how many workers were
     requested (0 when Ray is not initialized or the request failed; logged, never raised).
     """
-    import ray
-
     if not ray.is_initialized():
         return 0
     try:
@@ -142,7 +133,6 @@ def prestart(total: int | None = None, keep_alive_s: float = 3600.0) -> int:
 
 def _request(keep_alive_s: float) -> Any:
     """The raylet request for this driver's job and its trials' runtime environment."""
-    import ray
     from ray.core.generated import common_pb2, node_manager_pb2
 
     job = ray._private.worker.global_worker.core_worker.get_job_config().runtime_env_info

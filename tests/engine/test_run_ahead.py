@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dynas_service.engine.trainable import run_ahead
+from dynas_service.engine.ahead import run_ahead
 
 
 def counted(n: int, produced: list[int]) -> Iterator[int]:
