@@ -68,9 +68,9 @@ def train_epoch(
     _check_training_args(X, y, batch_size, reg_strength, regularizer)
     if dynamic:
         grow(model, optimizer, settings, generator)
-    penalty = PenaltyGradient(model, regularizer, reg_strength)
-    mean_loss = _fit_once(model, optimizer, X, y, batch_size, penalty, generator)
-    train_loss = mean_loss + penalty.value()
+    with PenaltyGradient(model, regularizer, reg_strength) as penalty:
+        mean_loss = _fit_once(model, optimizer, X, y, batch_size, penalty, generator)
+        train_loss = mean_loss + penalty.value()
     if dynamic:
         prune(model, optimizer, settings)
     return train_loss

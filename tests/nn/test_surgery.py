@@ -21,8 +21,9 @@ SELU_LIPSCHITZ = 1.0507009873554805 * 1.6732632423543772  # max slope of SELU (l
 def _step(model: DynamicNet, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor) -> None:
     opt.zero_grad(set_to_none=True)
     F.cross_entropy(model(x), y).backward()
-    PenaltyGradient(model, "l1", 1e-4).add_to_grad()
-    opt.step()
+    with PenaltyGradient(model, "l1", 1e-4) as penalty:
+        penalty.add_to_grad()
+        opt.step()
 
 
 def test_prune_of_dead_units_leaves_outputs_identical() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 
 Transform = Callable[[torch.Tensor, bool], torch.Tensor]
 """``fn(tensor, is_state)``: the parameter's new tensor from the old one (``is_state`` is
@@ -51,8 +52,9 @@ def append_along(dim: int, block: torch.Tensor) -> Transform:
     """A transform appending ``block`` along ``dim``; state tensors get zeros instead."""
 
     def fn(tensor: torch.Tensor, is_state: bool) -> torch.Tensor:
-        extra = torch.zeros_like(block, dtype=tensor.dtype) if is_state else block
-        return torch.cat([tensor, extra.to(device=tensor.device, dtype=tensor.dtype)], dim)
+        if is_state:  # zeros after the existing entries along dim: one pad, no temporary
+            return F.pad(tensor, [0, 0] * (tensor.dim() - 1 - dim) + [0, block.shape[dim]])
+        return torch.cat([tensor, block.to(device=tensor.device, dtype=tensor.dtype)], dim)
 
     return fn
 
