@@ -3,7 +3,10 @@
 Run: ``python -m benchmarks.nn_table62 [--quick]``. Per dataset and seed:
 
 - ``dynamic wl1``: initial widths 20, ``dyn_epochs`` dynamic epochs with weighted l1, then
-  ``ft_epochs`` static fine-tuning epochs (no penalty, no growth, no pruning)
+  ``ft_epochs`` static fine-tuning epochs (no penalty, no growth, no pruning); Adam's
+  moments follow their parameters through the surgery (``optimizer_state="carry"``)
+- ``dynamic wl1, Adam reset``: the same with every Adam moment zeroed at each surgery, as
+  the reference TensorFlow code did (``optimizer_state="reset"``)
 - ``static A``: a static model at the sizes ``dynamic wl1`` discovered, no penalty
 - ``static B``: uniform widths (cnn: conv widths, dense kept) with the same parameter count
 - ``dynamic l21``: as ``dynamic wl1`` with the group-lasso penalty at the same alpha
@@ -30,7 +33,7 @@ from benchmarks.nn_common import (
     spec_for,
     uniform_sizes_with_params,
 )
-from dynas_service.nn import EpochResult, make_optimizer
+from dynas_service.nn import DynamicSettings, EpochResult, make_optimizer
 
 # dataset, sample, family, alpha, lr, batch, dyn_epochs, ft_epochs, l21 alpha
 CONFIGS = {
@@ -53,6 +56,7 @@ def dynamic_run(
     dyn_epochs: int,
     ft_epochs: int,
     seed: int,
+    optimizer_state: str = "carry",
 ) -> tuple[list[EpochResult], list[int]]:
     model = model_for(data, spec_for(data, family, (INITIAL_UNITS,) * 5), seed)
     opt = make_optimizer(model, lr)
@@ -67,6 +71,7 @@ def dynamic_run(
         regularizer=regularizer,
         dynamic=True,
         seed=seed,
+        settings=DynamicSettings(optimizer_state=optimizer_state),
     )
     sizes = model.layer_sizes()
     # static fine-tuning continues with the same model and Adam (one schedule, as the thesis)
@@ -112,6 +117,14 @@ def one_seed(name: str, seed: int, dyn_epochs: int, ft_epochs: int) -> dict[str,
     )
     n_params = parameter_count(data, family, tuple(sizes))
     out["dynamic wl1"] = {"score": best(wl1).val_metric, "sizes": sizes, "params": n_params}
+    reset, reset_sizes = dynamic_run(
+        data, family, "weighted_l1", alpha, lr, batch, dyn_epochs, ft_epochs, seed, "reset"
+    )
+    out["dynamic wl1, Adam reset"] = {
+        "score": best(reset).val_metric,
+        "sizes": reset_sizes,
+        "params": parameter_count(data, family, tuple(reset_sizes)),
+    }
     a = static_run(data, family, tuple(sizes), lr, batch, epochs, seed)
     out["static A"] = {"score": best(a).val_metric, "sizes": sizes, "params": n_params}
     b_sizes = uniform_sizes_with_params(data, family, tuple(sizes), n_params)
