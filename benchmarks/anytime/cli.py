@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.anytime.config import BenchConfig
+from benchmarks.anytime.config import LEARNING_RATE, BenchConfig
 from benchmarks.anytime.datasets import KNOWN_DATASETS
 from benchmarks.anytime.methods import METHODS, resolve_methods
 
@@ -64,6 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--puzzle8-sample", type=float, default=0.1)
     p.add_argument("--static-regularizer", choices=("none", "l1"), default="none")
     p.add_argument("--pbt-population", type=int, default=8)
+    p.add_argument(
+        "--learning-rate",
+        type=float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=list(LEARNING_RATE),
+        help="learning-rate range every method searches, uniform (default the thesis' "
+        f"{LEARNING_RATE[0]:g} {LEARNING_RATE[1]:g})",
+    )
     p.add_argument("--out", type=Path, default=None, help="output folder (see above)")
     p.add_argument(
         "--data-dir",
@@ -94,6 +103,7 @@ def config_from_args(args: argparse.Namespace, out_dir: Path) -> BenchConfig:
         puzzle8_sample=args.puzzle8_sample,
         static_regularizer=args.static_regularizer,
         pbt_population=args.pbt_population,
+        learning_rate=(args.learning_rate[0], args.learning_rate[1]),
     )
 
 

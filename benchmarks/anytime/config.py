@@ -27,7 +27,8 @@ class BenchConfig:
     every method may use (one trial per CPU, one torch thread per trial);
     ``max_epochs``: the epoch cap of one stock Tune/Optuna trial (ASHA's ``max_t``);
     ``static_regularizer``: penalty of the static models (``none`` or ``l1``; with l1
-    ``reg_strength`` joins the stock search spaces).
+    ``reg_strength`` joins the stock search spaces); ``learning_rate``: the (low, high)
+    range every method searches, uniform (default the thesis' 1e-4 to 6e-4).
     """
 
     out_dir: Path
@@ -42,6 +43,7 @@ class BenchConfig:
     puzzle8_sample: float = 0.1
     static_regularizer: str = "none"
     pbt_population: int = 8
+    learning_rate: tuple[float, float] = LEARNING_RATE
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -62,6 +64,11 @@ class BenchConfig:
             )
         if self.pbt_population < 2:
             raise ValueError(f"pbt_population={self.pbt_population} must be >= 2")
+        low, high = self.learning_rate
+        if not (0 < low < high and math.isfinite(high)):
+            raise ValueError(
+                f"learning_rate={self.learning_rate} must be a (low, high) range, 0 < low < high"
+            )
         if not self.seeds:
             raise ValueError("seeds must not be empty")
 

@@ -127,7 +127,39 @@ def test_config_validates_and_report_times_fit_the_budget(tmp_path: Path) -> Non
         BenchConfig(out_dir=tmp_path, data_dir=tmp_path, budget_s=0)
     with pytest.raises(ValueError, match="static_regularizer"):
         BenchConfig(out_dir=tmp_path, data_dir=tmp_path, static_regularizer="l2")
+    with pytest.raises(ValueError, match="learning_rate"):
+        BenchConfig(out_dir=tmp_path, data_dir=tmp_path, learning_rate=(1e-3, 1e-4))
     assert report_times(45) == [11.2, 22.5, 30.0, 45.0]
+
+
+def test_a_learning_rate_range_reaches_every_framework(tmp_path: Path) -> None:
+    """``--learning-rate`` sets the range of dynas, Tune (space, PBT clip) and Optuna alike."""
+    from benchmarks.anytime.cli import build_parser, config_from_args
+    from benchmarks.anytime.methods.dynas import _space
+    from benchmarks.anytime.methods.optuna_tpe import suggest
+    from benchmarks.anytime.methods.static_trainable import clip_params
+    from benchmarks.anytime.methods.tune_baselines import tune_space
+
+    args = build_parser().parse_args(["--learning-rate", "2e-4", "2e-3", "--methods", "stock"])
+    wide = config_from_args(args, tmp_path).learning_rate
+    assert wide == (2e-4, 2e-3)
+    default = config_from_args(build_parser().parse_args([]), tmp_path).learning_rate
+    assert default == (1e-4, 6e-4)
+
+    lr = _space(True, wide).params["learning_rate"]
+    assert (lr.low, lr.high) == wide
+    domain = tune_space("none", wide)["learning_rate"]
+    assert (domain.lower, domain.upper) == wide
+    assert clip_params({"learning_rate": 1.0, "batch_size": 32}, wide)["learning_rate"] == 2e-3
+
+    class Trial:  # the part of optuna.Trial that suggest() uses
+        def suggest_float(self, name: str, low: float, high: float, log: bool = False) -> float:
+            return high if name == "learning_rate" else low
+
+        def suggest_int(self, name: str, low: int, high: int) -> int:
+            return low
+
+    assert suggest(Trial(), "none", wide)["learning_rate"] == 2e-3
     assert report_times(300) == [30.0, 60.0, 75.0, 120.0, 150.0, 300.0]
 
 

@@ -47,10 +47,17 @@ class EpochObserver:
         self.status, self.error = status, error
 
 
+def _space(dynamic: bool, learning_rate: tuple[float, float]) -> Any:
+    """The thesis' default space with ``learning_rate`` as the run's range."""
+    from dynas_service.search import FloatParam, SearchSpace
+
+    space = SearchSpace.default(dynamic=dynamic, hidden_layers=HIDDEN_LAYERS)
+    return SearchSpace({**space.params, "learning_rate": FloatParam(*learning_rate)})
+
+
 def build_request(ctx: RunContext, algorithm: str, dynamic: bool, options: dict[str, Any]) -> Any:
     """The engine's ``SearchRequest`` for this run (same split, budget and CPUs)."""
     from dynas_service.engine import ModelOptions, SearchRequest
-    from dynas_service.search import SearchSpace
 
     cfg = ctx.config
     model = ModelOptions(
@@ -65,7 +72,7 @@ def build_request(ctx: RunContext, algorithm: str, dynamic: bool, options: dict[
         job_id=f"bench-{ctx.data.key}-{algorithm}-{'dyn' if dynamic else 'static'}-{ctx.seed}",
         algorithm=algorithm,
         algorithm_options=dict(options),
-        space=SearchSpace.default(dynamic=dynamic, hidden_layers=HIDDEN_LAYERS),
+        space=_space(dynamic, cfg.learning_rate),
         model=model,
         dataset=ctx.data.ref,
         data_dir=cfg.data_dir,

@@ -77,12 +77,15 @@ class WorkerJob:
     deadline: float  # time.time() at which the budget ends
     max_epochs: int
     regularizer: str
+    learning_rate: tuple[float, float]
 
 
-def suggest(trial: Any, regularizer: str) -> dict[str, Any]:
+def suggest(
+    trial: Any, regularizer: str, learning_rate: tuple[float, float] = LEARNING_RATE
+) -> dict[str, Any]:
     """The thesis ranges as Optuna distributions."""
     params: dict[str, Any] = {
-        "learning_rate": trial.suggest_float("learning_rate", *LEARNING_RATE),
+        "learning_rate": trial.suggest_float("learning_rate", *learning_rate),
         "batch_size": trial.suggest_int("batch_size", *BATCH_SIZE),
     }
     for i in range(HIDDEN_LAYERS):
@@ -99,7 +102,7 @@ def _objective(job: WorkerJob, stream: Any) -> Any:
     from benchmarks.anytime.problem import StaticTrial
 
     def objective(trial: optuna.Trial) -> float:
-        params = suggest(trial, job.regularizer)
+        params = suggest(trial, job.regularizer, job.learning_rate)
         static = StaticTrial(
             job.problem, params, seed=job.seed * 100_003 + trial.number, regularizer=job.regularizer
         )
@@ -176,6 +179,7 @@ def run_optuna_tpe(ctx: RunContext, log: EpochLog) -> RunInfo:
             deadline,
             cfg.max_epochs,
             cfg.static_regularizer,
+            cfg.learning_rate,
         )
         for i in range(cfg.cpus)
     ]

@@ -19,11 +19,13 @@ from benchmarks.anytime.config import BATCH_SIZE, LEARNING_RATE, REG_STRENGTH
 from benchmarks.anytime.problem import Problem, StaticTrial
 
 
-def clip_params(config: dict[str, Any]) -> dict[str, Any]:
-    """The thesis ranges enforced (PBT's perturbation may step outside them)."""
+def clip_params(
+    config: dict[str, Any], learning_rate: tuple[float, float] = LEARNING_RATE
+) -> dict[str, Any]:
+    """The search ranges enforced (PBT's perturbation may step outside them)."""
     params = dict(config)
     params["learning_rate"] = min(
-        max(float(params["learning_rate"]), LEARNING_RATE[0]), LEARNING_RATE[1]
+        max(float(params["learning_rate"]), learning_rate[0]), learning_rate[1]
     )
     params["batch_size"] = min(
         max(round(float(params["batch_size"])), BATCH_SIZE[0]), BATCH_SIZE[1]
@@ -49,11 +51,15 @@ def train_static(
     regularizer: str,
     max_epochs: int,
     checkpoint_every: int,
+    learning_rate: tuple[float, float] = LEARNING_RATE,
 ) -> None:
     """Train one static model for up to ``max_epochs`` epochs, reporting each epoch."""
     torch.set_num_threads(1)
     trial = StaticTrial(
-        problem, clip_params(config), seed=int(config["trial_seed"]), regularizer=regularizer
+        problem,
+        clip_params(config, learning_rate),
+        seed=int(config["trial_seed"]),
+        regularizer=regularizer,
     )
     checkpoint = tune.get_checkpoint()
     if checkpoint is not None:

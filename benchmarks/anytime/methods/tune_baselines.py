@@ -39,10 +39,12 @@ PBT_INTERVAL = 4
 PBT_MAX_EPOCHS = 100_000
 
 
-def tune_space(regularizer: str) -> dict[str, Any]:
+def tune_space(
+    regularizer: str, learning_rate: tuple[float, float] = LEARNING_RATE
+) -> dict[str, Any]:
     """The thesis ranges as Tune domains; ``reg_strength`` only when it does something."""
     space: dict[str, Any] = {
-        "learning_rate": tune.uniform(*LEARNING_RATE),
+        "learning_rate": tune.uniform(*learning_rate),
         "batch_size": tune.randint(BATCH_SIZE[0], BATCH_SIZE[1] + 1),
         "trial_seed": tune.randint(0, 2**31 - 1),
     }
@@ -84,12 +86,13 @@ def _run(
         regularizer=cfg.static_regularizer,
         max_epochs=max_epochs,
         checkpoint_every=checkpoint_every,
+        learning_rate=cfg.learning_rate,
     )
     resources = {"cpu": 1, "gpu": cfg.gpus_per_trial}
     callback = _EpochCallback(log)
     tuner = tune.Tuner(
         tune.with_resources(trainable, resources),
-        param_space=tune_space(cfg.static_regularizer),
+        param_space=tune_space(cfg.static_regularizer, cfg.learning_rate),
         tune_config=tune.TuneConfig(
             metric="objective",
             mode="max" if problem.higher_is_better else "min",
@@ -133,7 +136,7 @@ def run_tune_pbt(ctx: RunContext, log: EpochLog) -> RunInfo:
     """
     random.seed(ctx.seed)  # PBT draws its explore steps from the global `random`
     mutations: dict[str, Any] = {
-        "learning_rate": tune.uniform(*LEARNING_RATE),
+        "learning_rate": tune.uniform(*ctx.config.learning_rate),
         "batch_size": tune.randint(BATCH_SIZE[0], BATCH_SIZE[1] + 1),
     }
     if ctx.config.static_regularizer != "none":
