@@ -107,6 +107,15 @@ def static_run(
     )
 
 
+def _entry(data: Data, family: str, results: list[EpochResult], sizes: list[int]) -> dict:
+    """A table row's cell data for a run that ended at ``sizes``."""
+    return {
+        "score": best(results).val_metric,
+        "sizes": sizes,
+        "params": parameter_count(data, family, tuple(sizes)),
+    }
+
+
 def one_seed(name: str, seed: int, dyn_epochs: int, ft_epochs: int) -> dict[str, dict]:
     dataset, sample, family, alpha, lr, batch, _, _, alpha_l21 = CONFIGS[name]
     data = load_data(dataset, sample=sample, seed=seed)
@@ -120,11 +129,7 @@ def one_seed(name: str, seed: int, dyn_epochs: int, ft_epochs: int) -> dict[str,
     reset, reset_sizes = dynamic_run(
         data, family, "weighted_l1", alpha, lr, batch, dyn_epochs, ft_epochs, seed, "reset"
     )
-    out["dynamic wl1, Adam reset"] = {
-        "score": best(reset).val_metric,
-        "sizes": reset_sizes,
-        "params": parameter_count(data, family, tuple(reset_sizes)),
-    }
+    out["dynamic wl1, Adam reset"] = _entry(data, family, reset, reset_sizes)
     a = static_run(data, family, tuple(sizes), lr, batch, epochs, seed)
     out["static A"] = {"score": best(a).val_metric, "sizes": sizes, "params": n_params}
     b_sizes = uniform_sizes_with_params(data, family, tuple(sizes), n_params)
@@ -137,11 +142,7 @@ def one_seed(name: str, seed: int, dyn_epochs: int, ft_epochs: int) -> dict[str,
     l21, l21_sizes = dynamic_run(
         data, family, "l21", alpha_l21, lr, batch, dyn_epochs, ft_epochs, seed
     )
-    out["dynamic l21"] = {
-        "score": best(l21).val_metric,
-        "sizes": l21_sizes,
-        "params": parameter_count(data, family, tuple(l21_sizes)),
-    }
+    out["dynamic l21"] = _entry(data, family, l21, l21_sizes)
     return out
 
 

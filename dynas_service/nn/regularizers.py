@@ -39,11 +39,15 @@ def check_regularizer(regularizer: str, alpha: float) -> None:
 
 def unit_scales(layer: DynamicLayer, regularizer: str, alpha: float) -> torch.Tensor:
     """Per-unit l1 strength ``(n_units,)``: ``alpha * j`` (weighted_l1) or ``alpha`` (l1)."""
-    n = layer.n_units
+    return _per_unit(layer.n_units, regularizer, alpha, layer.weight.dtype, layer.weight.device)
+
+
+def _per_unit(
+    n: int, regularizer: str, alpha: float, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
     if regularizer == "weighted_l1":
-        j = torch.arange(1, n + 1, dtype=layer.weight.dtype, device=layer.weight.device)
-        return alpha * j
-    return torch.full((n,), alpha, dtype=layer.weight.dtype, device=layer.weight.device)
+        return alpha * torch.arange(1, n + 1, dtype=dtype, device=device)
+    return torch.full((n,), alpha, dtype=dtype, device=device)
 
 
 def layer_penalty(layer: DynamicLayer, regularizer: str, alpha: float) -> torch.Tensor:
@@ -178,10 +182,8 @@ def _flat_scales(
     from one epoch to the next. Read-only for callers."""
     parts: list[torch.Tensor] = []
     for shape in weight_shapes:
-        n, fan_in = shape[0], math.prod(shape[1:])
-        j = torch.arange(1, n + 1, dtype=dtype, device=device)
-        per_unit = alpha * j if regularizer == "weighted_l1" else torch.full_like(j, alpha)
-        parts += [per_unit.repeat_interleave(fan_in), per_unit]
+        per_unit = _per_unit(shape[0], regularizer, alpha, dtype, device)
+        parts += [per_unit.repeat_interleave(math.prod(shape[1:])), per_unit]
     return torch.cat(parts)
 
 
